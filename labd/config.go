@@ -1,0 +1,105 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is `labd serve`'s configuration: flags, each with a LABD_* variable
+// as its default (see the README's table).
+type config struct {
+	Addr        string
+	Data        string
+	Labs        string
+	Certs       string
+	Site        string
+	MaxPerUser  int
+	MaxSessions int
+	WarmPool    map[string]int
+	SubnetPool  string
+	ReapEvery   time.Duration
+	LogLevel    slog.Level
+
+	finish func() error // checks and converts what flag parsing left as text
+}
+
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
+	str := func(p *string, name, env, def, usage string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" ($"+env+")")
+	}
+	num := func(p *int, name, env string, def int, usage string) {
+		if v, err := strconv.Atoi(getenv(env)); err == nil {
+			def = v
+		}
+		fs.IntVar(p, name, def, usage+" ($"+env+")")
+	}
+	str(&c.Addr, "addr", "LABD_ADDR", ":8080", "listen address")
+	str(&c.Data, "data", "LABD_DATA", "./data", "data folder: database and keys")
+	str(&c.Labs, "labs", "LABD_LABS", "./labs", "lab definitions")
+	str(&c.Certs, "certs", "LABD_CERTS", "./certs", "certification programs")
+	str(&c.Site, "site", "LABD_SITE", "./site/public", "the built site, served at /")
+	num(&c.MaxPerUser, "max-per-user", "LABD_MAX_PER_USER", 3, "live lab sessions per user")
+	num(&c.MaxSessions, "max-sessions", "LABD_MAX_SESSIONS", 120, "live lab environments in all, warm pools included")
+	str(&c.SubnetPool, "subnet-pool", "LABD_SUBNET_POOL", "10.213.0.0/16", "addresses for lab networks, a /26 per session")
+	pool := getenv("LABD_WARM_POOL")
+	fs.Func("warm-pool", "ready environments kept per lab, as lab=N,lab=N ($LABD_WARM_POOL)", func(s string) error {
+		pool = s
+		return nil
+	})
+	reap := "5s"
+	if v := getenv("LABD_REAP_EVERY"); v != "" {
+		reap = v
+	}
+	fs.Func("reap-every", "how often lifetimes are enforced and pools refilled ($LABD_REAP_EVERY, default 5s)", func(s string) error {
+		reap = s
+		return nil
+	})
+	level := getenv("LABD_LOG_LEVEL")
+	fs.Func("log-level", "debug, info, warn or error ($LABD_LOG_LEVEL, default info)", func(s string) error {
+		level = s
+		return nil
+	})
+	c.finish = func() error {
+		var err error
+		if c.WarmPool, err = parseWarmPool(pool); err != nil {
+			return err
+		}
+		if c.ReapEvery, err = time.ParseDuration(reap); err != nil || c.ReapEvery <= 0 {
+			return fmt.Errorf("reap-every: want a duration such as 5s, found %q", reap)
+		}
+		if level != "" {
+			if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+				return fmt.Errorf("log-level: %w", err)
+			}
+		}
+		if c.MaxPerUser < 1 || c.MaxSessions < 1 {
+			return fmt.Errorf("max-per-user and max-sessions must be at least 1")
+		}
+		return nil
+	}
+}
+
+// parseWarmPool parses "lab=N,lab=N".
+func parseWarmPool(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, n, ok := strings.Cut(part, "=")
+		size, err := strconv.Atoi(n)
+		if !ok || err != nil || size < 0 || id == "" {
+			return nil, fmt.Errorf("warm-pool: want lab=N,lab=N, found %q", part)
+		}
+		out[id] = size
+	}
+	return out, nil
+}

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+)
+
+type accessKind int
+
+const (
+	public        accessKind = iota // anyone, signed in or not
+	authenticated                   // any signed-in user; handlers check ownership
+	roles                           // only the listed roles
+)
+
+// Access says who may call a route.
+type Access struct {
+	kind  accessKind
+	roles []auth.Role
+}
+
+// Public routes need no token.
+var Public = Access{kind: public}
+
+// Authenticated routes need any valid token; the handler checks ownership.
+var Authenticated = Access{kind: authenticated}
+
+// Roles limits a route to some roles.
+func Roles(r ...auth.Role) Access { return Access{kind: roles, roles: r} }
+
+func (a Access) allows(r auth.Role) bool {
+	return a.kind != roles || slices.Contains(a.roles, r)
+}
+
+type route struct {
+	Method  string
+	Pattern string
+	Access  Access
+	Handle  func(w http.ResponseWriter, r *http.Request) error
+}
+
+// routes is every route of the API, with who may call it. Tests walk this
+// table, so a route added here is tested for authorization.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", Public, s.healthz},
+		{"GET", "/readyz", Public, s.readyz},
+
+		{"GET", "/api/labs", Authenticated, s.listLabs},
+		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},
+
+		{"POST", "/api/sessions", Authenticated, s.createSession},
+		{"GET", "/api/sessions", Authenticated, s.listSessions},
+		{"GET", "/api/sessions/{id}", Authenticated, s.getSession},
+		{"DELETE", "/api/sessions/{id}", Authenticated, s.deleteSession},
+		{"POST", "/api/sessions/{id}/steps/{step}/check", Authenticated, s.checkStep},
+		{"POST", "/api/sessions/{id}/reset", Authenticated, s.resetSession},
+		{"POST", "/api/sessions/{id}/extend", Authenticated, s.extendSession},
+	}
+}

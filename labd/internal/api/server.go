@@ -1,0 +1,185 @@
+// Package api is labd's HTTP interface: the JSON API, health and metrics,
+// and the built site. routes.go lists every route with who may call it;
+// errors.go maps every error to a status in one place.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+// Checker is something /readyz asks (the database, the Docker daemon).
+type Checker interface {
+	Ping(ctx context.Context) error
+}
+
+// Server serves the API.
+type Server struct {
+	Labs    *lab.Service
+	Tokens  *auth.Tokens
+	Log     *slog.Logger
+	Ready   map[string]Checker // name -> dependency, for /readyz
+	SiteDir string             // the built site, served at /; "" for none
+	// Registry holds the metrics; the server adds its own collectors to it.
+	Registry *prometheus.Registry
+
+	handler http.Handler
+}
+
+// maxBody bounds request bodies; the API takes only small JSON documents.
+const maxBody = 64 << 10
+
+// Handler returns the server's HTTP handler, building it on first use.
+func (s *Server) Handler() http.Handler {
+	if s.handler != nil {
+		return s.handler
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	if s.Registry != nil {
+		s.Registry.MustRegister(sessionCollector{s.Labs})
+		metrics := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+		mux.Handle("GET /metrics", s.wrap(route{Method: "GET", Pattern: "/metrics", Access: Roles(auth.Admin),
+			Handle: func(w http.ResponseWriter, r *http.Request) error { metrics.ServeHTTP(w, r); return nil }}))
+	}
+	// Unknown API paths and methods answer in JSON, like every other API error.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
+	})
+	if s.SiteDir != "" {
+		if st, err := os.Stat(s.SiteDir); err == nil && st.IsDir() {
+			mux.Handle("GET /", http.FileServer(http.Dir(s.SiteDir)))
+		}
+	}
+	s.handler = s.logRequests(mux)
+	return s.handler
+}
+
+// wrap authenticates and authorizes the caller per the route's access rule,
+// then runs the handler and maps its error.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.Access.kind != public {
+			u, err := s.authenticate(r)
+			if err != nil {
+				writeError(w, r, s.Log, err)
+				return
+			}
+			if !rt.Access.allows(u.Role) {
+				writeError(w, r, s.Log, &httpError{http.StatusForbidden, "forbidden", "your role may not do this"})
+				return
+			}
+			r = r.WithContext(auth.WithUser(r.Context(), u))
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := rt.Handle(w, r); err != nil {
+			writeError(w, r, s.Log, err)
+		}
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (auth.User, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first: this route needs a bearer token"}
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the Authorization header must be: Bearer <token>"}
+	}
+	u, err := s.Tokens.Verify(strings.TrimSpace(tok))
+	if err != nil {
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
+	}
+	return u, nil
+}
+
+// actor is the lab service's view of the caller.
+func actor(r *http.Request) lab.Actor {
+	u, _ := auth.FromContext(r.Context())
+	return lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs API calls (method, path, status, time), never headers:
+// tokens must not reach the logs.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"took", time.Since(start).Round(time.Microsecond))
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// readJSON decodes a request body strictly into v.
+func readJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &httpError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			return &httpError{http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
+		case errors.Is(err, io.EOF):
+			return &httpError{http.StatusBadRequest, "invalid_json", "the body is empty; send a JSON object"}
+		}
+		return &httpError{http.StatusBadRequest, "invalid_json", "the body is not valid JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return &httpError{http.StatusBadRequest, "invalid_json", "the body holds more than one JSON value"}
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+// Views: the JSON shapes of design §5. Times are RFC 3339; zero times are left out.
+
+type textView = lab.Text
+
+type labNodeView struct {
+	Name     string `json:"name"`
+	Terminal bool   `json:"terminal"`
+}
+
+type labStepView struct {
+	ID    string   `json:"id"`
+	Title textView `json:"title"`
+	Hint  textView `json:"hint,omitzero"`
+}
+
+type labView struct {
+	ID          string        `json:"id"`
+	Title       textView      `json:"title"`
+	Summary     textView      `json:"summary,omitzero"`
+	Duration    string        `json:"duration"`
+	TimeLimit   string        `json:"time_limit"`
+	IdleTimeout string        `json:"idle_timeout"`
+	Nodes       []labNodeView `json:"nodes"`
+	Steps       []labStepView `json:"steps"`
+}
+
+func newLabView(d *lab.Definition) labView {
+	v := labView{
+		ID: d.ID, Title: d.Title, Summary: d.Summary,
+		Duration: d.Duration.String(), TimeLimit: d.TimeLimit.String(), IdleTimeout: d.IdleTimeout.String(),
+		Nodes: []labNodeView{}, Steps: []labStepView{},
+	}
+	for _, n := range d.Nodes {
+		v.Nodes = append(v.Nodes, labNodeView{Name: n.Name, Terminal: n.Terminal})
+	}
+	for _, st := range d.Steps {
+		v.Steps = append(v.Steps, labStepView{ID: st.ID, Title: st.Title, Hint: st.Hint})
+	}
+	return v
+}
+
+type sessionNodeView struct {
+	Name     string `json:"name"`
+	Address  string `json:"address,omitempty"`
+	Terminal bool   `json:"terminal"`
+}
+
+type stepView struct {
+	ID        string    `json:"id"`
+	Passed    bool      `json:"passed"`
+	Output    string    `json:"output,omitempty"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+}
+
+type sessionView struct {
+	ID        string            `json:"id"`
+	Lab       string            `json:"lab"`
+	Owner     string            `json:"owner"`
+	State     lab.State         `json:"state"`
+	Reason    string            `json:"reason,omitempty"`
+	Nodes     []sessionNodeView `json:"nodes"`
+	Steps     []stepView        `json:"steps"`
+	CreatedAt time.Time         `json:"created_at"`
+	ReadyAt   time.Time         `json:"ready_at,omitzero"`
+	ExpiresAt time.Time         `json:"expires_at,omitzero"`
+	EndedAt   time.Time         `json:"ended_at,omitzero"`
+	// ExtendLeft is how much longer extensions may still make the session, in seconds.
+	ExtendLeft int64 `json:"extend_left_seconds"`
+}
+
+func (s *Server) newSessionView(sess *lab.Session) sessionView {
+	v := sessionView{
+		ID: sess.ID, Lab: sess.Lab, Owner: sess.Owner, State: sess.State, Reason: sess.Reason,
+		Nodes: []sessionNodeView{}, Steps: []stepView{},
+		CreatedAt: sess.Created, ReadyAt: sess.Ready, EndedAt: sess.Ended,
+	}
+	if sess.State.Live() {
+		v.ExpiresAt = sess.Expires
+	}
+	def, ok := s.Labs.Catalog().Lab(sess.Lab)
+	if !ok {
+		return v
+	}
+	v.ExtendLeft = int64((def.TimeLimit.D() - sess.Extended).Seconds())
+	addr := map[string]string{}
+	for _, n := range sess.Nodes {
+		addr[n.Name] = n.Address
+	}
+	for _, n := range def.Nodes {
+		v.Nodes = append(v.Nodes, sessionNodeView{Name: n.Name, Address: addr[n.Name], Terminal: n.Terminal})
+	}
+	results := map[string]lab.StepResult{}
+	for _, r := range sess.Steps {
+		results[r.Step] = r
+	}
+	for _, st := range def.Steps {
+		r := results[st.ID]
+		v.Steps = append(v.Steps, stepView{ID: st.ID, Passed: r.Passed, Output: r.Output, CheckedAt: r.Checked})
+	}
+	return v
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status, checks := http.StatusOK, map[string]string{}
+	for name, c := range s.Ready {
+		if err := c.Ping(ctx); err != nil {
+			status, checks[name] = http.StatusServiceUnavailable, "unavailable"
+			s.Log.Warn("not ready", "dependency", name, "err", err)
+			continue
+		}
+		checks[name] = "ok"
+	}
+	return writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
+}
+
+func (s *Server) listLabs(w http.ResponseWriter, r *http.Request) error {
+	out := []labView{}
+	for _, d := range s.Labs.Catalog().All() {
+		out = append(out, newLabView(d))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getLab(w http.ResponseWriter, r *http.Request) error {
+	d, ok := s.Labs.Catalog().Lab(r.PathValue("lab"))
+	if !ok {
+		return lab.Errorf(lab.ENotFound, "no lab %q", r.PathValue("lab"))
+	}
+	return writeJSON(w, http.StatusOK, newLabView(d))
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Lab string `json:"lab"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Lab == "" {
+		return lab.Errorf(lab.EInvalid, `name the lab: {"lab": "<id>"}`)
+	}
+	sess, created, err := s.Labs.Create(r.Context(), actor(r).User, req.Lab)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // the caller's live session of this lab
+	}
+	w.Header().Set("Location", "/api/sessions/"+sess.ID)
+	return writeJSON(w, status, s.newSessionView(sess))
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Labs.Sessions(r.Context(), actor(r), r.URL.Query().Get("live") == "1")
+	if err != nil {
+		return err
+	}
+	out := make([]sessionView, 0, len(list))
+	for _, sess := range list {
+		out = append(out, s.newSessionView(sess))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// maxWait bounds ?wait= on GET /api/sessions/{id}.
+const maxWait = 60 * time.Second
+
+// getSession returns a session. With ?wait=30s it waits (at most that long)
+// while the session is provisioning, so a client learns of "ready" at once
+// instead of polling.
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	var sess *lab.Session
+	var err error
+	if q := r.URL.Query().Get("wait"); q != "" {
+		d, perr := time.ParseDuration(q)
+		if perr != nil || d < 0 || d > maxWait {
+			return lab.Errorf(lab.EInvalid, "wait: want a duration up to %s, such as 30s", maxWait)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		sess, err = s.Labs.Wait(ctx, actor(r), id)
+	} else {
+		sess, err = s.Labs.Session(r.Context(), actor(r), id)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Labs.Destroy(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) checkStep(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.Labs.Check(r.Context(), actor(r), r.PathValue("id"), r.PathValue("step"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"step": res.Step, "passed": res.Passed, "output": res.Output,
+		"checked_at": res.Checked, "duration_ms": res.Duration.Milliseconds(),
+	})
+}
+
+func (s *Server) resetSession(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.Labs.Reset(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, s.newSessionView(sess))
+}
+
+func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
+	sess, err := s.Labs.Extend(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
+}

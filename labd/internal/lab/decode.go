@@ -1,0 +1,283 @@
+package lab
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// FieldError is one problem in a lab file, printed as file:line: field: message
+// so an editor can jump to it.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string // a path such as steps[2].check.timeout
+	Msg   string
+}
+
+func (e FieldError) Error() string {
+	field := e.Field
+	if field == "" {
+		field = "(document)"
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, field, e.Msg)
+}
+
+// FieldErrors is every problem found in one or more files, in file and line order.
+type FieldErrors []FieldError
+
+func (es FieldErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es FieldErrors) sorted() FieldErrors {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].File != es[j].File {
+			return es[i].File < es[j].File
+		}
+		return es[i].Line < es[j].Line
+	})
+	return es
+}
+
+// unmarshaler is a type that decodes itself from a YAML node (durations,
+// sizes). It returns a plain message; the decoder adds file, line and field.
+type unmarshaler interface {
+	decodeNode(n *yaml.Node) error
+}
+
+// decoder decodes YAML nodes into structs strictly: unknown fields, missing
+// required fields and wrong kinds are all errors, and every error carries the
+// line and the field path. Struct fields are named by the `lab` tag:
+// `lab:"name"` or `lab:"name,required"`. It collects every error instead of
+// stopping at the first, so one run of `labd validate` shows them all.
+type decoder struct {
+	file  string
+	errs  FieldErrors
+	lines map[string]int // field path -> line, for checks made after decoding
+}
+
+func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.errs = append(d.errs, FieldError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+var unmarshalerType = reflect.TypeFor[unmarshaler]()
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if d.lines != nil {
+		d.lines[path] = n.Line
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
+		if n.Kind != yaml.ScalarNode && v.Kind() != reflect.Struct {
+			d.errorf(n, path, "want a single value, found %s", kindName(n))
+			return
+		}
+		if err := v.Addr().Interface().(unmarshaler).decodeNode(n); err != nil {
+			d.errorf(n, path, "%v", err)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.errorf(n, path, "want a list, found %s", kindName(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+		v.Set(s)
+	case reflect.String:
+		if !d.scalar(n, path) {
+			return
+		}
+		if n.Tag == "!!null" {
+			d.errorf(n, path, "want text, found nothing")
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if !d.scalar(n, path) {
+			return
+		}
+		b, err := strconv.ParseBool(n.Value)
+		if err != nil || n.Tag != "!!bool" {
+			d.errorf(n, path, "want true or false, found %q", n.Value)
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int64:
+		if !d.scalar(n, path) {
+			return
+		}
+		i, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			d.errorf(n, path, "want a whole number, found %q", n.Value)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Float64:
+		if !d.scalar(n, path) {
+			return
+		}
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil || n.Tag == "!!str" {
+			d.errorf(n, path, "want a number, found %q", n.Value)
+			return
+		}
+		v.SetFloat(f)
+	default:
+		panic("lab: decoder does not handle " + v.Type().String())
+	}
+}
+
+func (d *decoder) scalar(n *yaml.Node, path string) bool {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "want a single value, found %s", kindName(n))
+		return false
+	}
+	return true
+}
+
+type fieldInfo struct {
+	index    int
+	name     string
+	required bool
+}
+
+func structFields(t reflect.Type) []fieldInfo {
+	var fs []fieldInfo
+	for i := range t.NumField() {
+		tag, ok := t.Field(i).Tag.Lookup("lab")
+		if !ok || tag == "-" {
+			continue
+		}
+		name, opt, _ := strings.Cut(tag, ",")
+		fs = append(fs, fieldInfo{index: i, name: name, required: opt == "required"})
+	}
+	return fs
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping of fields, found %s", kindName(n))
+		return
+	}
+	fields := structFields(v.Type())
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		fpath := join(path, key.Value)
+		var f *fieldInfo
+		for j := range fields {
+			if fields[j].name == key.Value {
+				f = &fields[j]
+				break
+			}
+		}
+		if f == nil {
+			d.errorf(key, fpath, "unknown field (known: %s)", knownNames(fields))
+			continue
+		}
+		if seen[f.name] {
+			d.errorf(key, fpath, "field given twice")
+			continue
+		}
+		seen[f.name] = true
+		d.decode(val, v.Field(f.index), fpath)
+	}
+	for _, f := range fields {
+		if f.required && !seen[f.name] {
+			d.errorf(n, join(path, f.name), "missing (required)")
+		}
+	}
+}
+
+func knownNames(fs []fieldInfo) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+// decodeYAML parses data as one YAML document and decodes it strictly into v.
+// The decoder it returns knows the line of every field it decoded.
+func decodeYAML(file string, data []byte, v any) *decoder {
+	d := &decoder{file: file, lines: map[string]int{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		// yaml.v3 reports "yaml: line N: msg"; keep the line.
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if rest, ok := strings.CutPrefix(msg, "line "); ok {
+			num, tail, _ := strings.Cut(rest, ":")
+			line, _ = strconv.Atoi(num)
+			msg = strings.TrimSpace(tail)
+		}
+		d.errs = FieldErrors{{File: file, Line: line, Msg: "not valid YAML: " + msg}}
+		return d
+	}
+	if len(doc.Content) == 0 {
+		d.errs = FieldErrors{{File: file, Line: 1, Msg: "empty file"}}
+		return d
+	}
+	d.decode(doc.Content[0], reflect.ValueOf(v).Elem(), "")
+	return d
+}
+
+// fail records a problem found after decoding, at the line of path (or of
+// the closest enclosing field that was decoded).
+func (d *decoder) fail(path, format string, args ...any) {
+	p := path
+	line, ok := d.lines[p]
+	for !ok && p != "" {
+		if i := strings.LastIndexAny(p, ".["); i >= 0 {
+			p = p[:i]
+		} else {
+			p = ""
+		}
+		line, ok = d.lines[p]
+	}
+	d.errs = append(d.errs, FieldError{File: d.file, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,211 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Definition is a parsed and validated labs/<id>/lab.yaml.
+type Definition struct {
+	ID          string     `lab:"id,required"`
+	Title       Text       `lab:"title,required"`
+	Summary     Text       `lab:"summary"`
+	Duration    Duration   `lab:"duration,required"`
+	TimeLimit   Duration   `lab:"time_limit"`
+	IdleTimeout Duration   `lab:"idle_timeout"`
+	ExtendBy    Duration   `lab:"extend_by"`
+	Nodes       []Node     `lab:"nodes,required"`
+	Setup       []Script   `lab:"setup"`
+	Steps       []Step     `lab:"steps,required"`
+	File        string     `lab:"-"` // path of lab.yaml
+	Dir         string     `lab:"-"` // the lab's folder
+}
+
+// Node is one container of a lab environment.
+type Node struct {
+	Name     string   `lab:"name,required"`
+	Image    string   `lab:"image,required"`
+	Memory   Size     `lab:"memory"`
+	CPUs     float64  `lab:"cpus"`
+	Pids     int64    `lab:"pids"`
+	Terminal bool     `lab:"terminal"`
+	Volumes  []string `lab:"volumes"` // absolute paths inside the node kept on a session volume
+}
+
+// Script is a shell script run in a node: setup before the session is ready,
+// or a step's solution. The body is read from the lab folder at load time.
+type Script struct {
+	Node    string   `lab:"node,required"`
+	Script  string   `lab:"script,required"` // path relative to the lab folder
+	Timeout Duration `lab:"timeout"`
+	Body    string   `lab:"-"`
+}
+
+// Step is one task of a lab, with its check.
+type Step struct {
+	ID       string `lab:"id,required"`
+	Title    Text   `lab:"title,required"`
+	Text     string `lab:"text,required"` // steps/01-x: the .zh.md and .en.md beside it
+	Check    Check  `lab:"check,required"`
+	Hint     Text   `lab:"hint"`
+	Solution Solution `lab:"solution,required"`
+}
+
+// Solution solves a step: a script path (run on the check's node), or
+// {node, script} to run it elsewhere. The lab test suite runs every one;
+// trainees see it on request.
+type Solution struct {
+	Node   string
+	Script string
+	Body   string
+}
+
+func (s *Solution) decodeNode(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		s.Script = n.Value
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("%s: want a single value", k)
+			}
+			switch k {
+			case "node":
+				s.Node = v.Value
+			case "script":
+				s.Script = v.Value
+			default:
+				return fmt.Errorf("unknown field %q (known: node, script)", k)
+			}
+		}
+	default:
+		return errors.New("want a script path or {node, script}")
+	}
+	if s.Script == "" {
+		return errors.New("missing the script")
+	}
+	return nil
+}
+
+// Check decides whether a step is done: a command (run) or a script file run in
+// a node; exit 0 passes, and lines starting "FAIL:" are shown to the trainee.
+type Check struct {
+	Node    string   `lab:"node,required"`
+	Run     string   `lab:"run"`
+	Script  string   `lab:"script"`
+	Timeout Duration `lab:"timeout"`
+	Body    string   `lab:"-"` // the command or the script's text
+}
+
+// Text is a bilingual string.
+type Text struct {
+	ZH string `lab:"zh,required" json:"zh"`
+	EN string `lab:"en,required" json:"en"`
+}
+
+// Duration is a time.Duration written as "45m" or "2h".
+type Duration time.Duration
+
+func (d *Duration) decodeNode(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 45m or 2h, found %q", n.Value)
+	}
+	if v <= 0 {
+		return fmt.Errorf("want a positive duration, found %q", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Size is a byte count written as 512Mi, 1.5Gi, 1G or a plain number of bytes.
+type Size int64
+
+var sizeUnits = []struct {
+	suffix string
+	mult   float64
+}{
+	{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40},
+	{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12},
+}
+
+// ParseSize parses a Kubernetes-style quantity of bytes.
+func ParseSize(s string) (Size, error) {
+	num, mult := s, 1.0
+	for _, u := range sizeUnits {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = n, u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 || f*mult > 1<<50 || strings.ContainsAny(num, "eE+-xXpPnN_") {
+		return 0, fmt.Errorf("want a size such as 512Mi or 2Gi, found %q", s)
+	}
+	return Size(f * mult), nil
+}
+
+func (s *Size) decodeNode(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+func (s Size) String() string {
+	switch {
+	case s%(1<<30) == 0:
+		return fmt.Sprintf("%dGi", s>>30)
+	case s%(1<<20) == 0:
+		return fmt.Sprintf("%dMi", s>>20)
+	}
+	return strconv.FormatInt(int64(s), 10)
+}
+
+// Node returns the node named name.
+func (d *Definition) Node(name string) (Node, bool) {
+	for _, n := range d.Nodes {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// Step returns the step with id.
+func (d *Definition) Step(id string) (Step, bool) {
+	for _, s := range d.Steps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// Defaults for fields a lab file may leave out.
+const (
+	DefaultTimeLimit    = time.Hour
+	DefaultIdleTimeout  = 30 * time.Minute
+	DefaultExtendBy     = 30 * time.Minute
+	DefaultMemory       = Size(256 << 20)
+	DefaultCPUs         = 1.0
+	DefaultPids         = 512
+	DefaultCheckTimeout = 30 * time.Second
+	DefaultSetupTimeout = 5 * time.Minute
+	// MaxNodes bounds a lab's size; a session network is a /26.
+	MaxNodes = 32
+)
+

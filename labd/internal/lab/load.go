@@ -1,0 +1,275 @@
+package lab
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Catalog is the set of labs labd serves, loaded from the labs folder.
+type Catalog struct {
+	labs  map[string]*Definition
+	order []string
+}
+
+// Lab returns the lab with id.
+func (c *Catalog) Lab(id string) (*Definition, bool) {
+	d, ok := c.labs[id]
+	return d, ok
+}
+
+// All returns every lab in id order.
+func (c *Catalog) All() []*Definition {
+	out := make([]*Definition, len(c.order))
+	for i, id := range c.order {
+		out[i] = c.labs[id]
+	}
+	return out
+}
+
+// NewCatalog makes a catalog of already validated definitions (for tests).
+func NewCatalog(defs ...*Definition) *Catalog {
+	c := &Catalog{labs: map[string]*Definition{}}
+	for _, d := range defs {
+		c.labs[d.ID] = d
+		c.order = append(c.order, d.ID)
+	}
+	sort.Strings(c.order)
+	return c
+}
+
+// LoadCatalog loads and validates every labs/<id>/lab.yaml under dir. The
+// images folder holds image recipes, not labs. On any problem it returns
+// FieldErrors naming every file, line and field at fault.
+func LoadCatalog(dir string) (*Catalog, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read labs folder: %w", err)
+	}
+	var errs FieldErrors
+	var defs []*Definition
+	files := map[string]string{} // id -> file
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "images" || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		file := filepath.Join(dir, e.Name(), "lab.yaml")
+		d, err := LoadDefinition(file)
+		if err != nil {
+			if fe, ok := err.(FieldErrors); ok {
+				errs = append(errs, fe...)
+				continue
+			}
+			return nil, err
+		}
+		if other, dup := files[d.ID]; dup {
+			errs = append(errs, FieldError{File: file, Line: 1, Field: "id", Msg: fmt.Sprintf("duplicate lab id %q (also in %s)", d.ID, other)})
+			continue
+		}
+		files[d.ID] = file
+		defs = append(defs, d)
+	}
+	if len(errs) > 0 {
+		return nil, errs.sorted()
+	}
+	return NewCatalog(defs...), nil
+}
+
+// LoadDefinition reads, decodes and validates one lab.yaml, and reads the
+// scripts it names.
+func LoadDefinition(file string) (*Definition, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, FieldErrors{{File: file, Msg: "missing: every folder in labs/ needs a lab.yaml"}}
+		}
+		return nil, fmt.Errorf("read lab: %w", err)
+	}
+	return ParseDefinition(file, data, os.DirFS(filepath.Dir(file)))
+}
+
+var (
+	idPattern   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	imagPattern = regexp.MustCompile(`^[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_.-]{1,128})?$`)
+)
+
+// ParseDefinition decodes and validates lab.yaml data; files named by the lab
+// (step texts, scripts) are looked up in dir, the lab's folder.
+func ParseDefinition(file string, data []byte, dir fs.FS) (*Definition, error) {
+	d := &Definition{File: file, Dir: filepath.Dir(file)}
+	dec := decodeYAML(file, data, d)
+	if len(dec.errs) == 0 {
+		v := validator{decoder: dec, dir: dir}
+		v.validate(d)
+	}
+	if len(dec.errs) > 0 {
+		return nil, dec.errs.sorted()
+	}
+	return d, nil
+}
+
+type validator struct {
+	*decoder
+	dir fs.FS
+}
+
+func (v *validator) validate(d *Definition) {
+	if !idPattern.MatchString(d.ID) {
+		v.fail("id", "want lowercase letters, digits and dashes (at most 63), found %q", d.ID)
+	} else if base := filepath.Base(d.Dir); base != "." && base != d.ID {
+		v.fail("id", "must match the lab's folder name %q", base)
+	}
+	v.text("title", d.Title)
+	if d.TimeLimit == 0 {
+		d.TimeLimit = Duration(DefaultTimeLimit)
+	}
+	if d.IdleTimeout == 0 {
+		d.IdleTimeout = Duration(DefaultIdleTimeout)
+	}
+	if d.ExtendBy == 0 {
+		d.ExtendBy = Duration(min(DefaultExtendBy, d.TimeLimit.D()))
+	}
+	if d.TimeLimit < d.Duration {
+		v.fail("time_limit", "%s is shorter than the lab's duration %s", d.TimeLimit, d.Duration)
+	}
+	if d.ExtendBy > d.TimeLimit {
+		v.fail("extend_by", "%s is longer than time_limit %s", d.ExtendBy, d.TimeLimit)
+	}
+
+	if len(d.Nodes) == 0 {
+		v.fail("nodes", "a lab needs at least one node")
+	}
+	if len(d.Nodes) > MaxNodes {
+		v.fail("nodes", "at most %d nodes, found %d", MaxNodes, len(d.Nodes))
+	}
+	nodes := map[string]bool{}
+	for i := range d.Nodes {
+		n := &d.Nodes[i]
+		p := fmt.Sprintf("nodes[%d]", i)
+		switch {
+		case !idPattern.MatchString(n.Name):
+			v.fail(p+".name", "want a host name (lowercase letters, digits, dashes), found %q", n.Name)
+		case nodes[n.Name]:
+			v.fail(p+".name", "duplicate node name %q", n.Name)
+		}
+		nodes[n.Name] = true
+		if !imagPattern.MatchString(n.Image) {
+			v.fail(p+".image", "want an image name such as academy/base, found %q", n.Image)
+		}
+		if n.Memory == 0 {
+			n.Memory = DefaultMemory
+		}
+		if n.Memory < 16<<20 || n.Memory > 64<<30 {
+			v.fail(p+".memory", "want between 16Mi and 64Gi, found %s", n.Memory)
+		}
+		if n.CPUs == 0 {
+			n.CPUs = DefaultCPUs
+		}
+		if n.CPUs < 0.01 || n.CPUs > 64 || math.IsNaN(n.CPUs) {
+			v.fail(p+".cpus", "want between 0.01 and 64, found %v", n.CPUs)
+		}
+		if n.Pids == 0 {
+			n.Pids = DefaultPids
+		}
+		if n.Pids < 16 || n.Pids > 65536 {
+			v.fail(p+".pids", "want between 16 and 65536, found %d", n.Pids)
+		}
+		for j, vol := range n.Volumes {
+			if !strings.HasPrefix(vol, "/") || strings.Contains(vol, "..") || vol == "/" {
+				v.fail(fmt.Sprintf("%s.volumes[%d]", p, j), "want an absolute path inside the node, found %q", vol)
+			}
+		}
+	}
+
+	for i := range d.Setup {
+		s := &d.Setup[i]
+		p := fmt.Sprintf("setup[%d]", i)
+		v.node(p+".node", s.Node, nodes)
+		s.Body = v.script(p+".script", s.Script)
+		if s.Timeout == 0 {
+			s.Timeout = Duration(DefaultSetupTimeout)
+		}
+	}
+
+	if len(d.Steps) == 0 {
+		v.fail("steps", "a lab needs at least one step")
+	}
+	steps := map[string]bool{}
+	for i := range d.Steps {
+		s := &d.Steps[i]
+		p := fmt.Sprintf("steps[%d]", i)
+		switch {
+		case !idPattern.MatchString(s.ID):
+			v.fail(p+".id", "want lowercase letters, digits and dashes, found %q", s.ID)
+		case steps[s.ID]:
+			v.fail(p+".id", "duplicate step id %q", s.ID)
+		}
+		steps[s.ID] = true
+		v.text(p+".title", s.Title)
+		for _, lang := range []string{"zh", "en"} {
+			v.file(p+".text", s.Text+"."+lang+".md")
+		}
+		c := &s.Check
+		v.node(p+".check.node", c.Node, nodes)
+		switch {
+		case c.Run != "" && c.Script != "":
+			v.fail(p+".check", "give run or script, not both")
+		case c.Run != "":
+			c.Body = c.Run
+		case c.Script != "":
+			c.Body = v.script(p+".check.script", c.Script)
+		default:
+			v.fail(p+".check", "missing run or script")
+		}
+		if c.Timeout == 0 {
+			c.Timeout = Duration(DefaultCheckTimeout)
+		}
+		if s.Solution.Node == "" {
+			s.Solution.Node = c.Node
+		}
+		v.node(p+".solution.node", s.Solution.Node, nodes)
+		s.Solution.Body = v.script(p+".solution", s.Solution.Script)
+	}
+}
+
+func (v *validator) text(path string, t Text) {
+	if strings.TrimSpace(t.ZH) == "" {
+		v.fail(path+".zh", "empty")
+	}
+	if strings.TrimSpace(t.EN) == "" {
+		v.fail(path+".en", "empty")
+	}
+}
+
+func (v *validator) node(path, name string, nodes map[string]bool) {
+	if !nodes[name] {
+		v.fail(path, "no node named %q in nodes", name)
+	}
+}
+
+// file checks that name exists in the lab folder and stays inside it.
+func (v *validator) file(path, name string) []byte {
+	if !fs.ValidPath(name) || strings.HasPrefix(name, "/") {
+		v.fail(path, "want a path inside the lab folder, found %q", name)
+		return nil
+	}
+	data, err := fs.ReadFile(v.dir, name)
+	if err != nil {
+		v.fail(path, "file %s not found in the lab folder", name)
+		return nil
+	}
+	return data
+}
+
+func (v *validator) script(path, name string) string {
+	data := v.file(path, name)
+	if data != nil && len(data) > 100<<10 {
+		v.fail(path, "script %s is larger than 100 KiB", name)
+	}
+	return string(data)
+}

@@ -1,0 +1,803 @@
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config tunes a Service.
+type Config struct {
+	MaxPerUser  int            // live sessions one user may hold; default 3
+	MaxSessions int            // live environments in all, warm pools included; default 120
+	WarmPool    map[string]int // lab id -> ready environments kept waiting
+	// ReapEvery is how often expired and idle sessions are ended and pools refilled.
+	ReapEvery time.Duration
+	Log       *slog.Logger
+	Metrics   Metrics
+	Now       func() time.Time
+}
+
+// Metrics receives the figures the service measures; the API exports them.
+type Metrics interface {
+	Provisioned(lab string, d time.Duration, err error)
+	Checked(lab string, d time.Duration, passed bool)
+}
+
+// Actor is who asks: a user id, and whether they may see everyone's sessions.
+type Actor struct {
+	User   string
+	SeeAll bool
+}
+
+// Service runs lab sessions: it provisions them on a Runtime, keeps them in a
+// Store, checks steps, enforces limits and lifetimes, keeps warm pools full
+// and adopts what a previous labd left running.
+type Service struct {
+	cfg     Config
+	catalog *Catalog
+	rt      Runtime
+	store   Store
+	log     *slog.Logger
+
+	mu   sync.Mutex
+	live map[string]*entry   // provisioning or ready, pool sessions included
+	pool map[string][]string // lab -> ready, unclaimed session ids, oldest first
+	// filling counts pool sessions being provisioned per lab.
+	filling  map[string]int
+	poolWait map[string]time.Time // lab -> no refill before (after a failure)
+
+	ctx    context.Context // background work; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// entry is a live session and what goes with it in memory.
+type entry struct {
+	s *Session
+	// changed is closed (and replaced) whenever the session changes state.
+	changed chan struct{}
+	// stop cancels provisioning; done is closed when provisioning returns.
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// NewService returns a service; call Start before use and Close after.
+func NewService(cfg Config, catalog *Catalog, rt Runtime, store Store) *Service {
+	if cfg.MaxPerUser == 0 {
+		cfg.MaxPerUser = 3
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = 120
+	}
+	if cfg.ReapEvery == 0 {
+		cfg.ReapEvery = 5 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{
+		cfg: cfg, catalog: catalog, rt: rt, store: store, log: cfg.Log,
+		live: map[string]*entry{}, pool: map[string][]string{},
+		filling: map[string]int{}, poolWait: map[string]time.Time{},
+		ctx: ctx, cancel: cancel,
+	}
+}
+
+// Catalog returns the labs the service runs.
+func (s *Service) Catalog() *Catalog { return s.catalog }
+
+// Start adopts the sessions a previous labd left running, removes orphans,
+// fills the warm pools and starts the reaper.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.recover(ctx); err != nil {
+		return fmt.Errorf("recover sessions: %w", err)
+	}
+	s.refill()
+	s.wg.Go(s.reapLoop)
+	return nil
+}
+
+// Close stops background work and waits for it. Running sessions are left
+// running: the next labd adopts them.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+func newID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// snapshot copies a session so callers never share memory with the service.
+func snapshot(s *Session) *Session {
+	c := *s
+	c.Nodes = slices.Clone(s.Nodes)
+	c.Steps = slices.Clone(s.Steps)
+	return &c
+}
+
+// Create starts a lab session of labID for owner. A user who already has a
+// live session of that lab gets it back (created is false). A ready
+// environment from the warm pool is handed out at once; otherwise the session
+// is provisioning when Create returns.
+func (s *Service) Create(ctx context.Context, owner, labID string) (sess *Session, created bool, err error) {
+	def, ok := s.catalog.Lab(labID)
+	if !ok {
+		return nil, false, Errorf(ENotFound, "no lab %q", labID)
+	}
+	if owner == "" {
+		return nil, false, Errorf(EInvalid, "a lab session needs an owner")
+	}
+	now := s.cfg.Now()
+
+	s.mu.Lock()
+	mine := 0
+	for _, e := range s.live {
+		if e.s.Owner != owner {
+			continue
+		}
+		if e.s.Lab == labID {
+			snap := snapshot(e.s)
+			s.mu.Unlock()
+			return snap, false, nil
+		}
+		mine++
+	}
+	if mine >= s.cfg.MaxPerUser {
+		s.mu.Unlock()
+		return nil, false, &Error{Code: ELimit, Message: fmt.Sprintf(
+			"you already have %d lab sessions running, the most one user may have; end one to start another", mine)}
+	}
+	if ids := s.pool[labID]; len(ids) > 0 {
+		id := ids[0]
+		s.pool[labID] = ids[1:]
+		e := s.live[id]
+		e.s.Owner = owner
+		e.s.Created = now
+		e.s.Ready = now
+		e.s.Activity = now
+		e.s.Expires = now.Add(def.TimeLimit.D())
+		snap := snapshot(e.s)
+		s.mu.Unlock()
+		if err := s.store.SaveSession(ctx, snap); err != nil {
+			s.log.Error("save claimed session", "session", id, "err", err)
+		}
+		s.log.Info("session claimed from warm pool", "session", id, "lab", labID, "owner", owner)
+		s.wg.Go(s.refill)
+		return snap, true, nil
+	}
+	if len(s.live) >= s.cfg.MaxSessions {
+		retry := s.nextExpiryLocked(now)
+		s.mu.Unlock()
+		msg := fmt.Sprintf("all %d lab environments are in use; please try again later", s.cfg.MaxSessions)
+		if retry > 0 {
+			msg = fmt.Sprintf("all %d lab environments are in use; one should free up within %s",
+				s.cfg.MaxSessions, retry.Round(time.Minute)+time.Minute)
+		}
+		return nil, false, &Error{Code: ELimit, Message: msg, RetryAfter: retry}
+	}
+	e := s.newEntryLocked(def, owner, now)
+	snap := snapshot(e.s)
+	s.mu.Unlock()
+
+	if err := s.store.SaveSession(ctx, snap); err != nil {
+		s.mu.Lock()
+		delete(s.live, snap.ID)
+		s.mu.Unlock()
+		return nil, false, fmt.Errorf("save session: %w", err)
+	}
+	s.log.Info("session created", "session", snap.ID, "lab", labID, "owner", owner)
+	s.startProvision(e, def)
+	return snap, true, nil
+}
+
+// nextExpiryLocked is how long until the first claimed session reaches its limit.
+func (s *Service) nextExpiryLocked(now time.Time) time.Duration {
+	var first time.Time
+	for _, e := range s.live {
+		if e.s.Owner != "" && e.s.State == Ready && (first.IsZero() || e.s.Expires.Before(first)) {
+			first = e.s.Expires
+		}
+	}
+	if first.IsZero() || first.Before(now) {
+		return 0
+	}
+	return first.Sub(now)
+}
+
+func (s *Service) newEntryLocked(def *Definition, owner string, now time.Time) *entry {
+	sess := &Session{
+		ID: newID(), Lab: def.ID, Owner: owner, State: Provisioning,
+		Created: now, Activity: now, Expires: now.Add(def.TimeLimit.D()),
+	}
+	for _, st := range def.Steps {
+		sess.Steps = append(sess.Steps, StepResult{Step: st.ID})
+	}
+	e := &entry{s: sess, changed: make(chan struct{})}
+	s.live[sess.ID] = e
+	return e
+}
+
+// startProvision builds e's environment in the background.
+func (s *Service) startProvision(e *entry, def *Definition) {
+	ctx, stop := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	e.stop = stop
+	e.done = make(chan struct{})
+	done := e.done
+	s.mu.Unlock()
+	s.wg.Go(func() {
+		defer close(done)
+		defer stop()
+		s.provision(ctx, e, def)
+	})
+}
+
+func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
+	start := s.cfg.Now()
+	s.mu.Lock()
+	id, owner := e.s.ID, e.s.Owner
+	s.mu.Unlock()
+
+	budget := 2 * time.Minute
+	for _, st := range def.Setup {
+		budget += st.Timeout.D()
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	env, err := s.rt.Create(ctx, EnvSpec{Session: id, Lab: def.ID, Owner: owner, Nodes: def.Nodes})
+	if err == nil {
+		err = s.setup(ctx, id, def)
+		if err != nil {
+			s.destroyEnv(id)
+		}
+	} else {
+		err = fmt.Errorf("could not start the lab's nodes: %w", err)
+	}
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.Provisioned(def.ID, s.cfg.Now().Sub(start), err)
+	}
+
+	now := s.cfg.Now()
+	s.mu.Lock()
+	if s.live[id] != e {
+		// Ended meanwhile: end records it, but may have removed the
+		// environment before this provisioning made it.
+		s.mu.Unlock()
+		if err == nil {
+			s.destroyEnv(id)
+		}
+		return
+	}
+	if err != nil {
+		e.s.State, e.s.Reason, e.s.Ended = Failed, err.Error(), now
+		delete(s.live, id)
+		if e.s.Owner == "" {
+			s.filling[def.ID]--
+			s.poolWait[def.ID] = now.Add(30 * time.Second)
+		}
+		s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+	} else {
+		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
+		if e.s.Owner == "" {
+			s.filling[def.ID]--
+			s.pool[def.ID] = append(s.pool[def.ID], id)
+		} else {
+			e.s.Expires = now.Add(def.TimeLimit.D())
+			e.s.Activity = now
+		}
+		s.log.Info("session ready", "session", id, "lab", def.ID, "took", now.Sub(start).Round(time.Millisecond))
+	}
+	snap := snapshot(e.s)
+	s.notifyLocked(e)
+	s.mu.Unlock()
+	if err := s.store.SaveSession(context.WithoutCancel(ctx), snap); err != nil {
+		s.log.Error("save session", "session", id, "err", err)
+	}
+}
+
+// setup runs the lab's setup scripts in order.
+func (s *Service) setup(ctx context.Context, id string, def *Definition) error {
+	for _, st := range def.Setup {
+		res, err := s.rt.Exec(ctx, id, st.Node, Command{Script: st.Body, Timeout: st.Timeout.D(), MaxOutput: 64 << 10})
+		switch {
+		case err != nil:
+			return fmt.Errorf("setup %s on %s: %w", st.Script, st.Node, err)
+		case res.TimedOut:
+			return fmt.Errorf("setup %s on %s did not finish within %s", st.Script, st.Node, st.Timeout)
+		case res.ExitCode != 0:
+			return fmt.Errorf("setup %s on %s failed with exit code %d: %s",
+				st.Script, st.Node, res.ExitCode, lastLines(string(res.Output), 5))
+		}
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+func (s *Service) notifyLocked(e *entry) {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// destroyEnv removes a session's environment, not bound to any caller's context.
+func (s *Service) destroyEnv(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := s.rt.Destroy(ctx, id); err != nil {
+		s.log.Error("destroy environment", "session", id, "err", err)
+	}
+}
+
+// visible returns the live entry of id if actor may see it, or the stored
+// session if it is no longer live. Another user's session is "not found",
+// so ids reveal nothing.
+func (s *Service) visible(ctx context.Context, a Actor, id string) (*entry, *Session, error) {
+	s.mu.Lock()
+	e, ok := s.live[id]
+	if ok && e.s.Owner != "" && (a.SeeAll || e.s.Owner == a.User) {
+		snap := snapshot(e.s)
+		s.mu.Unlock()
+		return e, snap, nil
+	}
+	s.mu.Unlock()
+	if ok {
+		return nil, nil, Errorf(ENotFound, "no lab session %q", id)
+	}
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess == nil || sess.Owner == "" || !(a.SeeAll || sess.Owner == a.User) {
+		return nil, nil, Errorf(ENotFound, "no lab session %q", id)
+	}
+	return nil, sess, nil
+}
+
+// Session returns one session.
+func (s *Service) Session(ctx context.Context, a Actor, id string) (*Session, error) {
+	_, sess, err := s.visible(ctx, a, id)
+	return sess, err
+}
+
+// Wait returns the session once it is no longer provisioning, or when ctx ends
+// (then with its current state and no error).
+func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error) {
+	for {
+		e, sess, err := s.visible(ctx, a, id)
+		if err != nil || e == nil || sess.State != Provisioning {
+			return sess, err
+		}
+		s.mu.Lock()
+		ch := e.changed
+		stillProvisioning := e.s.State == Provisioning
+		s.mu.Unlock()
+		if !stillProvisioning {
+			continue
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return sess, nil
+		}
+	}
+}
+
+// Sessions lists the sessions a may see, newest first: live ones from memory,
+// ended ones from the store.
+func (s *Service) Sessions(ctx context.Context, a Actor, liveOnly bool) ([]*Session, error) {
+	f := Filter{Live: liveOnly, Limit: 200}
+	if !a.SeeAll {
+		f.Owner = a.User
+	}
+	stored, err := s.store.Sessions(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := stored[:0]
+	for _, st := range stored {
+		if e, ok := s.live[st.ID]; ok {
+			st = snapshot(e.s)
+		}
+		if st.Owner != "" {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// Check runs a step's check and records the result.
+func (s *Service) Check(ctx context.Context, a Actor, id, stepID string) (StepResult, error) {
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return StepResult{}, err
+	}
+	def, ok := s.catalog.Lab(sess.Lab)
+	if !ok {
+		return StepResult{}, Errorf(EConflict, "the lab %q of this session is no longer offered", sess.Lab)
+	}
+	step, ok := def.Step(stepID)
+	if !ok {
+		return StepResult{}, Errorf(ENotFound, "lab %q has no step %q", def.ID, stepID)
+	}
+	if e == nil || sess.State != Ready {
+		return StepResult{}, stateError(sess, "check a step")
+	}
+	s.Touch(id)
+
+	res, err := s.rt.Exec(ctx, id, step.Check.Node, Command{
+		Script: step.Check.Body, Timeout: step.Check.Timeout.D(), MaxOutput: 16 << 10,
+	})
+	r := StepResult{Step: stepID, Checked: s.cfg.Now(), Duration: res.Duration}
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			return StepResult{}, ctx.Err()
+		}
+		r.Output = fmt.Sprintf("FAIL: the check could not run on %s: %v", step.Check.Node, err)
+		r.Detail = r.Output
+	case res.TimedOut:
+		r.Output = fmt.Sprintf("FAIL: the check did not finish within %s", step.Check.Timeout)
+		r.Detail = string(res.Output)
+	default:
+		r.Passed = res.ExitCode == 0
+		r.Detail = string(res.Output)
+		r.Output = failLines(r.Detail)
+	}
+	if s.cfg.Metrics != nil {
+		s.cfg.Metrics.Checked(def.ID, r.Duration, r.Passed)
+	}
+	s.mu.Lock()
+	if cur, ok := s.live[id]; ok && cur == e {
+		for i := range e.s.Steps {
+			if e.s.Steps[i].Step == stepID {
+				e.s.Steps[i] = r
+			}
+		}
+	}
+	s.mu.Unlock()
+	if err := s.store.SaveStepResult(ctx, id, r); err != nil {
+		return r, fmt.Errorf("save step result: %w", err)
+	}
+	return r, nil
+}
+
+// failLines returns the lines of out that start with "FAIL:", the messages a
+// check writes for the trainee.
+func failLines(out string) string {
+	var b strings.Builder
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "FAIL:") {
+			b.WriteString(line)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func stateError(sess *Session, action string) error {
+	switch sess.State {
+	case Provisioning:
+		return Errorf(EConflict, "cannot %s: the lab session is still starting", action)
+	case Failed:
+		return Errorf(EConflict, "cannot %s: the lab session failed to start (%s)", action, sess.Reason)
+	default:
+		reason := ""
+		if sess.Reason != "" {
+			reason = " (" + sess.Reason + ")"
+		}
+		return Errorf(EConflict, "cannot %s: the lab session has ended%s", action, reason)
+	}
+}
+
+// Touch records activity in a session, which holds off its idle timeout.
+func (s *Service) Touch(id string) {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	if e, ok := s.live[id]; ok {
+		e.s.Activity = now
+	}
+	s.mu.Unlock()
+}
+
+// Extend adds the lab's extend_by to the session's time limit, up to the
+// lab's time_limit in all.
+func (s *Service) Extend(ctx context.Context, a Actor, id string) (*Session, error) {
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || sess.State != Ready {
+		return nil, stateError(sess, "extend")
+	}
+	def, ok := s.catalog.Lab(sess.Lab)
+	if !ok {
+		return nil, Errorf(EConflict, "the lab %q is no longer offered", sess.Lab)
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	left := def.TimeLimit.D() - e.s.Extended
+	if left <= 0 {
+		s.mu.Unlock()
+		return nil, Errorf(EConflict, "this lab session has been extended as far as the lab allows (%s in all)", def.TimeLimit)
+	}
+	add := min(def.ExtendBy.D(), left)
+	e.s.Expires = e.s.Expires.Add(add)
+	e.s.Extended += add
+	e.s.Activity = now
+	snap := snapshot(e.s)
+	s.mu.Unlock()
+	if err := s.store.SaveSession(ctx, snap); err != nil {
+		return nil, fmt.Errorf("save session: %w", err)
+	}
+	return snap, nil
+}
+
+// Reset replaces the session's environment with a fresh one. The session keeps
+// its id and time limit; step results are cleared.
+func (s *Service) Reset(ctx context.Context, a Actor, id string) (*Session, error) {
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil || sess.State != Ready {
+		return nil, stateError(sess, "reset")
+	}
+	def, ok := s.catalog.Lab(sess.Lab)
+	if !ok {
+		return nil, Errorf(EConflict, "the lab %q is no longer offered", sess.Lab)
+	}
+	s.mu.Lock()
+	if e.s.State != Ready {
+		s.mu.Unlock()
+		return nil, stateError(e.s, "reset")
+	}
+	e.s.State = Provisioning
+	e.s.Nodes = nil
+	for i := range e.s.Steps {
+		e.s.Steps[i] = StepResult{Step: e.s.Steps[i].Step}
+	}
+	s.notifyLocked(e)
+	snap := snapshot(e.s)
+	s.mu.Unlock()
+	if err := s.store.ClearStepResults(ctx, id); err != nil {
+		return nil, fmt.Errorf("clear step results: %w", err)
+	}
+	if err := s.store.SaveSession(ctx, snap); err != nil {
+		return nil, fmt.Errorf("save session: %w", err)
+	}
+	s.log.Info("session reset", "session", id, "lab", def.ID)
+	// The old environment goes first: the new one reuses the session's names.
+	s.destroyEnv(id)
+	s.startProvision(e, def)
+	return snap, nil
+}
+
+// Destroy ends a session and removes its environment.
+func (s *Service) Destroy(ctx context.Context, a Actor, id string) error {
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return stateError(sess, "end")
+	}
+	s.end(e, "ended by the user")
+	return nil
+}
+
+// end stops provisioning if it runs, removes the environment and records the end.
+func (s *Service) end(e *entry, reason string) {
+	s.mu.Lock()
+	id := e.s.ID
+	if s.live[id] != e {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.live, id)
+	if e.s.Owner == "" {
+		s.pool[e.s.Lab] = slices.DeleteFunc(s.pool[e.s.Lab], func(x string) bool { return x == id })
+		if e.s.State == Provisioning {
+			s.filling[e.s.Lab]--
+		}
+	}
+	stop, done := e.stop, e.done
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	s.destroyEnv(id)
+	s.mu.Lock()
+	e.s.State, e.s.Reason, e.s.Ended = Ended, reason, s.cfg.Now()
+	snap := snapshot(e.s)
+	s.notifyLocked(e)
+	s.mu.Unlock()
+	if err := s.store.SaveSession(context.Background(), snap); err != nil {
+		s.log.Error("save ended session", "session", id, "err", err)
+	}
+	s.log.Info("session ended", "session", id, "lab", snap.Lab, "reason", reason)
+}
+
+func (s *Service) reapLoop() {
+	t := time.NewTicker(s.cfg.ReapEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.Reap()
+			s.refill()
+		}
+	}
+}
+
+// Reap ends sessions past their time limit or idle timeout.
+func (s *Service) Reap() {
+	now := s.cfg.Now()
+	type victim struct {
+		e      *entry
+		reason string
+	}
+	var victims []victim
+	s.mu.Lock()
+	for _, e := range s.live {
+		if e.s.Owner == "" || e.s.State != Ready {
+			continue
+		}
+		def, ok := s.catalog.Lab(e.s.Lab)
+		switch {
+		case !ok:
+			victims = append(victims, victim{e, "the lab is no longer offered"})
+		case now.After(e.s.Expires):
+			victims = append(victims, victim{e, "time limit reached"})
+		case now.Sub(e.s.Activity) > def.IdleTimeout.D():
+			victims = append(victims, victim{e, fmt.Sprintf("idle for more than %s", def.IdleTimeout)})
+		}
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, v := range victims {
+		wg.Go(func() { s.end(v.e, v.reason) })
+	}
+	wg.Wait()
+}
+
+// refill starts provisioning pool sessions until every lab's pool is full,
+// leaving room under the global limit.
+func (s *Service) refill() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	now := s.cfg.Now()
+	type job struct {
+		e   *entry
+		def *Definition
+	}
+	var jobs []job
+	s.mu.Lock()
+	for labID, want := range s.cfg.WarmPool {
+		def, ok := s.catalog.Lab(labID)
+		if !ok || now.Before(s.poolWait[labID]) {
+			continue
+		}
+		for len(s.pool[labID])+s.filling[labID] < want && len(s.live) < s.cfg.MaxSessions {
+			e := s.newEntryLocked(def, "", now)
+			s.filling[labID]++
+			jobs = append(jobs, job{e, def})
+		}
+	}
+	s.mu.Unlock()
+	for _, j := range jobs {
+		if err := s.store.SaveSession(s.ctx, snapshot(j.e.s)); err != nil {
+			s.log.Error("save pool session", "err", err)
+		}
+		s.startProvision(j.e, j.def)
+	}
+}
+
+// Stats counts live sessions by state and ready pool sessions by lab.
+func (s *Service) Stats() (byState map[State]int, pool map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byState = map[State]int{Provisioning: 0, Ready: 0}
+	for _, e := range s.live {
+		byState[e.s.State]++
+	}
+	pool = map[string]int{}
+	for lab := range s.cfg.WarmPool {
+		pool[lab] = len(s.pool[lab])
+	}
+	return byState, pool
+}
+
+// recover adopts the live sessions of a previous labd and removes the rest.
+func (s *Service) recover(ctx context.Context) error {
+	inRuntime, err := s.rt.Sessions(ctx)
+	if err != nil {
+		return err
+	}
+	present := map[string]bool{}
+	for _, id := range inRuntime {
+		present[id] = true
+	}
+	stored, err := s.store.Sessions(ctx, Filter{Live: true})
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	adopted := map[string]bool{}
+	for _, sess := range stored {
+		_, labOK := s.catalog.Lab(sess.Lab)
+		switch {
+		case sess.State == Ready && present[sess.ID] && labOK:
+			sess.Activity = now // the trainee may have worked in a terminal meanwhile
+			e := &entry{s: sess, changed: make(chan struct{})}
+			s.mu.Lock()
+			s.live[sess.ID] = e
+			if sess.Owner == "" {
+				s.pool[sess.Lab] = append(s.pool[sess.Lab], sess.ID)
+			}
+			s.mu.Unlock()
+			adopted[sess.ID] = true
+			s.log.Info("session adopted", "session", sess.ID, "lab", sess.Lab, "owner", sess.Owner)
+			continue
+		case sess.State == Provisioning:
+			sess.State, sess.Reason = Failed, "labd restarted while the session was starting"
+		case !labOK:
+			sess.State, sess.Reason = Ended, "the lab is no longer offered"
+		default:
+			sess.State, sess.Reason = Ended, "the environment was lost while labd was down"
+		}
+		sess.Ended = now
+		if err := s.store.SaveSession(ctx, sess); err != nil {
+			return err
+		}
+	}
+	var orphans []string
+	for _, id := range inRuntime {
+		if !adopted[id] {
+			orphans = append(orphans, id)
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, id := range orphans {
+		wg.Go(func() {
+			if err := s.rt.Destroy(ctx, id); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(adopted) > 0 || len(orphans) > 0 {
+		s.log.Info("recovery", "adopted", len(adopted), "orphans_removed", len(orphans)-len(errs))
+	}
+	return errors.Join(errs...)
+}

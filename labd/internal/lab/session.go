@@ -1,0 +1,119 @@
+package lab
+
+import (
+	"context"
+	"time"
+)
+
+// State is where a lab session is in its life.
+type State string
+
+const (
+	Provisioning State = "provisioning" // containers starting, setup running
+	Ready        State = "ready"        // the trainee can work
+	Failed       State = "failed"       // provisioning failed; Reason says why
+	Ended        State = "ended"        // destroyed: by the user, the time limit or the idle timeout
+)
+
+// Live reports whether the session holds (or is building) an environment.
+func (s State) Live() bool { return s == Provisioning || s == Ready }
+
+// Session is one user's running instance of a lab.
+type Session struct {
+	ID      string
+	Lab     string
+	Owner   string // user id; empty while the session waits in a warm pool
+	State   State
+	Reason  string // why it failed or ended
+	Nodes   []NodeAddr
+	Steps   []StepResult
+	Created time.Time
+	Ready   time.Time // when it last became ready
+	Expires time.Time // the time limit
+	// Extended is how much time extensions have added so far.
+	Extended time.Duration
+	// Activity is the last sign of the trainee (a check, terminal input).
+	Activity time.Time
+	Ended    time.Time
+}
+
+// NodeAddr is where a node of a session runs.
+type NodeAddr struct {
+	Name      string
+	Container string // runtime id
+	Address   string // IP on the session network; stable across restarts
+}
+
+// StepResult is the latest check of one step.
+type StepResult struct {
+	Step     string
+	Passed   bool
+	Output   string // FAIL: lines, shown to the trainee
+	Detail   string // the whole output, for lecturers and admins
+	Checked  time.Time
+	Duration time.Duration
+}
+
+// Env is what a runtime creates for a session.
+type Env struct {
+	Session string
+	Nodes   []NodeAddr
+}
+
+// EnvSpec is what the runtime must create: one network, the nodes on it.
+type EnvSpec struct {
+	Session string
+	Lab     string
+	Owner   string
+	Nodes   []Node
+}
+
+// Command is a program run inside a node.
+type Command struct {
+	// Script is run by Interpreter -c; the interpreter comes from its #! line
+	// when it has one, else /bin/sh.
+	Script  string
+	Timeout time.Duration
+	// MaxOutput bounds the captured output; the rest is dropped.
+	MaxOutput int
+}
+
+// Result is how a Command ended.
+type Result struct {
+	ExitCode int
+	Output   []byte // stdout and stderr interleaved
+	TimedOut bool
+	Duration time.Duration
+}
+
+// Runtime runs lab environments: the Docker adapter in production, local
+// processes in development. It must be safe for concurrent use.
+type Runtime interface {
+	// Create makes the network and the nodes of spec and starts them. On error
+	// it leaves nothing behind.
+	Create(ctx context.Context, spec EnvSpec) (Env, error)
+	// Exec runs cmd in a node of a session and waits for it to end.
+	Exec(ctx context.Context, session, node string, cmd Command) (Result, error)
+	// Destroy removes everything of a session; destroying what is gone is not an error.
+	Destroy(ctx context.Context, session string) error
+	// Sessions lists the ids of every session that has anything in the runtime.
+	Sessions(ctx context.Context) ([]string, error)
+}
+
+// Store keeps sessions and step results. Implementations must be safe for
+// concurrent use.
+type Store interface {
+	SaveSession(ctx context.Context, s *Session) error
+	Session(ctx context.Context, id string) (*Session, error)
+	// Sessions lists sessions matching f, newest first.
+	Sessions(ctx context.Context, f Filter) ([]*Session, error)
+	SaveStepResult(ctx context.Context, session string, r StepResult) error
+	ClearStepResults(ctx context.Context, session string) error
+}
+
+// Filter selects sessions in Store.Sessions.
+type Filter struct {
+	Owner string  // "" for any
+	Live  bool    // only provisioning or ready
+	Limit int     // 0 for no limit
+}

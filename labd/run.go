@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/xsky-academy/academy/labd/internal/api"
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/docker"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/sqlite"
+)
+
+const usage = `labd runs XSKY Academy's lab sessions and serves the portal.
+
+Usage:
+  labd serve     [flags]                 run the service (labd serve -h for flags)
+  labd validate  [DIR...]                check lab files (default ./labs)
+  labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
+`
+
+// run is labd's whole program, testable: it returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], getenv, stdout, stderr)
+	case "validate":
+		err = validate(args[1:], stdout)
+	case "token":
+		err = token(args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "labd: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(stderr, "labd:", err)
+	return 1
+}
+
+// errUsage means the flag package has already told the user what was wrong.
+var errUsage = errors.New("usage")
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// validate checks every lab folder under each DIR and prints one line per
+// problem: file:line: field: message.
+func validate(args []string, stdout io.Writer) error {
+	dirs := args
+	if len(dirs) == 0 {
+		dirs = []string{"./labs"}
+	}
+	failed := false
+	for _, dir := range dirs {
+		cat, err := lab.LoadCatalog(dir)
+		var fe lab.FieldErrors
+		switch {
+		case errors.As(err, &fe):
+			for _, e := range fe {
+				fmt.Fprintln(stdout, e)
+			}
+			failed = true
+		case err != nil:
+			return err
+		default:
+			fmt.Fprintf(stdout, "%s: %d labs ok\n", dir, len(cat.All()))
+		}
+	}
+	if failed {
+		return errors.New("lab files have problems")
+	}
+	return nil
+}
+
+func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "user id")
+	role := fs.String("role", "trainee", "trainee, lecturer or admin")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime")
+	data := getenv("LABD_DATA")
+	if data == "" {
+		data = "./data"
+	}
+	fs.StringVar(&data, "data", data, "data folder holding the signing key ($LABD_DATA)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	if *user == "" {
+		return errors.New("token: --user is required")
+	}
+	tokens, err := auth.LoadTokens(data)
+	if err != nil {
+		return err
+	}
+	t, err := tokens.Issue(auth.User{ID: *user, Role: r}, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, t)
+	return nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.flags(fs, getenv)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.finish(); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	catalog, err := lab.LoadCatalog(cfg.Labs)
+	if err != nil {
+		return fmt.Errorf("load labs from %s:\n%w", cfg.Labs, err)
+	}
+	for id := range cfg.WarmPool {
+		if _, ok := catalog.Lab(id); !ok {
+			return fmt.Errorf("warm-pool: no lab %q", id)
+		}
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return err
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "labd.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tokens, err := auth.LoadTokens(cfg.Data)
+	if err != nil {
+		return err
+	}
+	rt, err := docker.New(cfg.SubnetPool)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = rt.Ping(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := lab.NewService(lab.Config{
+		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
+		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg),
+	}, catalog, rt, db)
+	if err := svc.Start(ctx); err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	srv := &api.Server{
+		Labs: svc, Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg,
+		Ready: map[string]api.Checker{"database": db, "docker": rt},
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("labd listening", "addr", ln.Addr().String(), "labs", len(catalog.All()))
+	fmt.Fprintf(stdout, "labd: listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	log.Info("labd stopping; lab sessions keep running and are adopted at the next start")
+	return hs.Shutdown(sctx)
+}

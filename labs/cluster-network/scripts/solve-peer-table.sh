@@ -1,0 +1,2 @@
+#!/bin/sh
+getent hosts node1 node2 > /root/peers.txt
