@@ -173,7 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	rt, err := docker.New(cfg.SubnetPool)
+	rt, err := docker.New(cfg.Instance, cfg.SubnetPool)
 	if err != nil {
 		return err
 	}

@@ -32,13 +32,17 @@ const (
 	LabelLab     = "academy.lab"
 	LabelNode    = "academy.node"
 	LabelOwner   = "academy.owner"
+	// LabelInstance names the labd that owns a resource, so labds (or test
+	// runs) sharing one daemon never adopt or remove each other's sessions.
+	LabelInstance = "academy.instance"
 )
 
 var _ lab.Runtime = (*Runtime)(nil)
 
 // Runtime is a lab.Runtime on a Docker daemon.
 type Runtime struct {
-	cli *client.Client
+	cli      *client.Client
+	instance string
 	// pool is the address range session networks are cut from, one /26 each.
 	pool netip.Prefix
 
@@ -48,9 +52,13 @@ type Runtime struct {
 }
 
 // New connects to the daemon named by the environment (DOCKER_HOST, or the
-// local socket), negotiating the API version, and cuts session networks
-// from pool (a /16 to /24 such as 10.213.0.0/16).
-func New(pool string) (*Runtime, error) {
+// local socket), negotiating the API version. instance names this labd on
+// the daemon; session networks are cut from pool (a /16 to /24 such as
+// 10.213.0.0/16).
+func New(instance, pool string) (*Runtime, error) {
+	if instance == "" {
+		return nil, errors.New("docker runtime: empty instance name")
+	}
 	p, err := netip.ParsePrefix(pool)
 	if err != nil || !p.Addr().Is4() || p.Bits() > 24 {
 		return nil, fmt.Errorf("subnet pool %q: want an IPv4 prefix of /24 or wider", pool)
@@ -59,7 +67,7 @@ func New(pool string) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Runtime{cli: cli, pool: p.Masked(), subnets: map[netip.Prefix]string{}}, nil
+	return &Runtime{cli: cli, instance: instance, pool: p.Masked(), subnets: map[netip.Prefix]string{}}, nil
 }
 
 // Close closes the client.
@@ -78,8 +86,8 @@ func networkName(session string) string { return "academy-" + session }
 
 func containerName(session, node string) string { return "academy-" + session + "-" + node }
 
-func labels(spec lab.EnvSpec, node string) map[string]string {
-	l := map[string]string{LabelSession: spec.Session, LabelLab: spec.Lab, LabelOwner: spec.Owner}
+func (r *Runtime) labels(spec lab.EnvSpec, node string) map[string]string {
+	l := map[string]string{LabelInstance: r.instance, LabelSession: spec.Session, LabelLab: spec.Lab, LabelOwner: spec.Owner}
 	if node != "" {
 		l[LabelNode] = node
 	}
@@ -147,7 +155,7 @@ func (r *Runtime) createNetwork(ctx context.Context, spec lab.EnvSpec) (netip.Pr
 		_, err := r.cli.NetworkCreate(ctx, networkName(spec.Session), network.CreateOptions{
 			Driver:   "bridge",
 			Internal: true, // no route out of the lab
-			Labels:   labels(spec, ""),
+			Labels:   r.labels(spec, ""),
 			IPAM: &network.IPAM{Config: []network.IPAMConfig{{
 				Subnet: subnet.String(), Gateway: gateway.String(),
 			}}},
@@ -252,7 +260,7 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 	var mounts []mount.Mount
 	for i, path := range n.Volumes {
 		name := fmt.Sprintf("%s-%d", containerName(spec.Session, n.Name), i)
-		if _, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: labels(spec, n.Name)}); err != nil {
+		if _, err := r.cli.VolumeCreate(ctx, volume.CreateOptions{Name: name, Labels: r.labels(spec, n.Name)}); err != nil {
 			return "", fmt.Errorf("create volume for %s:%s: %w", n.Name, path, err)
 		}
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: path})
@@ -265,7 +273,7 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 			Hostname:   n.Name,
 			Image:      n.Image,
 			Cmd:        nodeCommand,
-			Labels:     labels(spec, n.Name),
+			Labels:     r.labels(spec, n.Name),
 			WorkingDir: "/root",
 		},
 		&container.HostConfig{
@@ -400,7 +408,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 // Destroy removes a session's containers (with their anonymous volumes), its
 // network and its volumes.
 func (r *Runtime) Destroy(ctx context.Context, session string) error {
-	f := filters.NewArgs(filters.Arg("label", LabelSession+"="+session))
+	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession+"="+session))
 	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
 		return fmt.Errorf("list containers: %w", err)
@@ -443,7 +451,7 @@ func (r *Runtime) Destroy(ctx context.Context, session string) error {
 
 // Sessions lists every session id found on a container, network or volume.
 func (r *Runtime) Sessions(ctx context.Context) ([]string, error) {
-	f := filters.NewArgs(filters.Arg("label", LabelSession))
+	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession))
 	seen := map[string]bool{}
 	var ids []string
 	add := func(l map[string]string) {

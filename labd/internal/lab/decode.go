@@ -269,6 +269,13 @@ func decodeYAML(file string, data []byte, v any) *decoder {
 // fail records a problem found after decoding, at the line of path (or of
 // the closest enclosing field that was decoded).
 func (d *decoder) fail(path, format string, args ...any) {
+	// A field that already failed to decode has said what is wrong with it.
+	for _, e := range d.errs {
+		if e.Field == path || strings.HasPrefix(path, e.Field+".") || strings.HasPrefix(path, e.Field+"[") ||
+			strings.HasPrefix(e.Field, path+".") {
+			return
+		}
+	}
 	p := path
 	line, ok := d.lines[p]
 	for !ok && p != "" {

@@ -103,7 +103,9 @@ var (
 func ParseDefinition(file string, data []byte, dir fs.FS) (*Definition, error) {
 	d := &Definition{File: file, Dir: filepath.Dir(file)}
 	dec := decodeYAML(file, data, d)
-	if len(dec.errs) == 0 {
+	// Check the meaning too, unless the file is not a mapping at all, so one
+	// run shows every problem.
+	if len(dec.errs) == 0 || dec.errs[0].Field != "" {
 		v := validator{decoder: dec, dir: dir}
 		v.validate(d)
 	}

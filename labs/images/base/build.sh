@@ -5,7 +5,7 @@
 set -euo pipefail
 tag=$1
 export DEBIAN_FRONTEND=noninteractive
-command -v debootstrap >/dev/null 2>&1 || apt-get install -y -q debootstrap >/dev/null
+command -v debootstrap >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q debootstrap >/dev/null; }
 
 # The mirror this machine's apt already uses (deb822 first, then the classic list).
 mirror=""

@@ -4,7 +4,8 @@
 set -euo pipefail
 tag=$1
 if ! dpkg -s busybox-static >/dev/null 2>&1; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null && apt-get install -y -q busybox-static >/dev/null
 fi
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -1,0 +1,41 @@
+# XSKY Academy. `make` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+ADDR  ?= 127.0.0.1:8080
+
+.PHONY: help run test test-short build images docker bench validate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+build: ## build labd into bin/
+	$(GO) build -o bin/labd ./labd
+
+docker: ## make sure a Docker daemon answers (installs docker.io and starts dockerd if needed)
+	@scripts/docker.sh
+
+images: docker ## build the lab images offline (skipped when their recipe is unchanged)
+	@labs/images/build.sh
+
+validate: ## check every lab file
+	$(GO) run ./labd validate labs
+
+run: build images ## build everything and serve the portal with labd
+	@mkdir -p data
+	@echo "labd: open http://$(ADDR)/  (API at http://$(ADDR)/api/labs)"
+	@echo "labd: a token for the API: bin/labd token --user you --role trainee"
+	bin/labd serve --addr $(ADDR)
+
+test: images ## every test: unit, real Docker, end to end
+	$(GO) vet ./labd/...
+	$(GO) run ./labd validate labs
+	$(GO) test -count=1 -timeout 30m ./labd/...
+
+test-short: ## the quick loop: no Docker
+	$(GO) test -short ./labd/...
+
+bench: images ## measure the figures of the issues against their baselines
+	$(GO) run ./labd/cmd/labbench
+
+clean: ## remove build output (not data/)
+	rm -rf bin
