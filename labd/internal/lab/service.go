@@ -286,29 +286,37 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	}
 	if err != nil {
 		e.s.State, e.s.Reason, e.s.Ended = Failed, err.Error(), now
-		delete(s.live, id)
-		if e.s.Owner == "" {
-			s.filling[def.ID]--
-			s.poolWait[def.ID] = now.Add(30 * time.Second)
-		}
 		s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
 	} else {
 		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
-		if e.s.Owner == "" {
-			s.filling[def.ID]--
-			s.pool[def.ID] = append(s.pool[def.ID], id)
-		} else {
+		if e.s.Owner != "" {
 			e.s.Expires = now.Add(def.TimeLimit.D())
 			e.s.Activity = now
 		}
 		s.log.Info("session ready", "session", id, "lab", def.ID, "took", now.Sub(start).Round(time.Millisecond))
 	}
 	snap := snapshot(e.s)
-	s.notifyLocked(e)
 	s.mu.Unlock()
+	// Stored before anyone is told, so a reader never sees an older state.
 	if err := s.store.SaveSession(context.WithoutCancel(ctx), snap); err != nil {
 		s.log.Error("save session", "session", id, "err", err)
 	}
+	s.mu.Lock()
+	if s.live[id] == e {
+		if e.s.Owner == "" {
+			s.filling[def.ID]--
+			if err != nil {
+				s.poolWait[def.ID] = now.Add(30 * time.Second)
+			} else {
+				s.pool[def.ID] = append(s.pool[def.ID], id)
+			}
+		}
+		if err != nil {
+			delete(s.live, id)
+		}
+	}
+	s.notifyLocked(e)
+	s.mu.Unlock()
 }
 
 // setup runs the lab's setup scripts in order.

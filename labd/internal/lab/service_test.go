@@ -1,0 +1,475 @@
+package lab_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/sqlite"
+)
+
+// fakeRuntime is a hand-written lab.Runtime for the service's unit tests;
+// the Docker runtime has its own tests against a real daemon. A node's
+// "file system" is a set of words: a script "touch X" adds X, "test X"
+// passes when X is there.
+type fakeRuntime struct {
+	mu        sync.Mutex
+	envs      map[string]map[string]map[string]bool // session -> node -> words
+	failLab   string                                // Create fails for this lab
+	destroyed []string
+	gate      chan struct{} // if set, Create waits on it
+}
+
+func newFakeRuntime() *fakeRuntime {
+	return &fakeRuntime{envs: map[string]map[string]map[string]bool{}}
+}
+
+func (f *fakeRuntime) Create(ctx context.Context, spec lab.EnvSpec) (lab.Env, error) {
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return lab.Env{}, ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if spec.Lab == f.failLab {
+		return lab.Env{}, errors.New("image academy/missing is not on this machine")
+	}
+	env := lab.Env{Session: spec.Session}
+	nodes := map[string]map[string]bool{}
+	for i, n := range spec.Nodes {
+		nodes[n.Name] = map[string]bool{}
+		env.Nodes = append(env.Nodes, lab.NodeAddr{Name: n.Name, Container: spec.Session + n.Name, Address: fmt.Sprintf("10.0.0.%d", i+2)})
+	}
+	f.envs[spec.Session] = nodes
+	return env, nil
+}
+
+func (f *fakeRuntime) Exec(ctx context.Context, session, node string, cmd lab.Command) (lab.Result, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	files, ok := f.envs[session][node]
+	if !ok {
+		return lab.Result{}, fmt.Errorf("node %s is not running", node)
+	}
+	verb, arg, _ := strings.Cut(strings.TrimSpace(cmd.Script), " ")
+	switch verb {
+	case "touch":
+		files[arg] = true
+	case "test":
+		if !files[arg] {
+			return lab.Result{ExitCode: 1, Output: []byte("checking\nFAIL: " + arg + " is missing\n")}, nil
+		}
+	case "exit":
+		return lab.Result{ExitCode: 3, Output: []byte("boom\n")}, nil
+	}
+	return lab.Result{Duration: time.Millisecond}, nil
+}
+
+func (f *fakeRuntime) Destroy(ctx context.Context, session string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.envs, session)
+	f.destroyed = append(f.destroyed, session)
+	return nil
+}
+
+func (f *fakeRuntime) Sessions(ctx context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for id := range f.envs {
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func (f *fakeRuntime) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.envs)
+}
+
+func testLab(id string, setup ...string) *lab.Definition {
+	d := &lab.Definition{
+		ID: id, Title: lab.Text{ZH: "测试", EN: "Test"},
+		Duration: lab.Duration(10 * time.Minute), TimeLimit: lab.Duration(time.Hour),
+		IdleTimeout: lab.Duration(20 * time.Minute), ExtendBy: lab.Duration(30 * time.Minute),
+		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny"}},
+	}
+	for _, s := range setup {
+		d.Setup = append(d.Setup, lab.Script{Node: "node1", Script: "setup.sh", Body: s, Timeout: lab.Duration(time.Minute)})
+	}
+	for _, st := range []string{"one", "two"} {
+		d.Steps = append(d.Steps, lab.Step{ID: st, Title: lab.Text{ZH: st, EN: st},
+			Check:    lab.Check{Node: "node1", Body: "test " + st, Timeout: lab.Duration(time.Second)},
+			Solution: lab.Solution{Node: "node1", Body: "touch " + st}})
+	}
+	return d
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	svc   *lab.Service
+	rt    *fakeRuntime
+	db    *sqlite.DB
+	clock *clock
+}
+
+func newFixture(t *testing.T, cfg lab.Config, rt *fakeRuntime, db *sqlite.DB) *fixture {
+	t.Helper()
+	if rt == nil {
+		rt = newFakeRuntime()
+	}
+	if db == nil {
+		var err error
+		db, err = sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "labd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	}
+	c := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	cfg.Now = c.Now
+	cfg.ReapEvery = time.Hour // tests call Reap themselves
+	catalog := lab.NewCatalog(testLab("demo"), testLab("other"), testLab("slow-setup", "exit 3"))
+	svc := lab.NewService(cfg, catalog, rt, db)
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	return &fixture{svc: svc, rt: rt, db: db, clock: c}
+}
+
+func (f *fixture) ready(t *testing.T, a lab.Actor, labID string) *lab.Session {
+	t.Helper()
+	s, created, err := f.svc.Create(context.Background(), a.User, labID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created {
+		t.Fatalf("Create returned an existing session")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err = f.svc.Wait(ctx, a, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != lab.Ready {
+		t.Fatalf("state %s (%s), want ready", s.State, s.Reason)
+	}
+	return s
+}
+
+func code(err error) string { return lab.ErrorCodeOf(err) }
+
+var (
+	alice = lab.Actor{User: "alice"}
+	bob   = lab.Actor{User: "bob"}
+	admin = lab.Actor{User: "root", SeeAll: true}
+)
+
+func TestSessionLifecycle(t *testing.T) {
+	f := newFixture(t, lab.Config{}, nil, nil)
+	ctx := context.Background()
+	s := f.ready(t, alice, "demo")
+	if len(s.Nodes) != 1 || s.Nodes[0].Address != "10.0.0.2" {
+		t.Errorf("nodes = %+v", s.Nodes)
+	}
+	if !s.Expires.Equal(f.clock.Now().Add(time.Hour)) {
+		t.Errorf("expires %s, want now+1h", s.Expires)
+	}
+
+	// A check fails with the FAIL: lines only, then passes after the solution.
+	r, err := f.svc.Check(ctx, alice, s.ID, "one")
+	if err != nil || r.Passed || r.Output != "FAIL: one is missing" || !strings.Contains(r.Detail, "checking") {
+		t.Fatalf("check before solution = %+v, %v", r, err)
+	}
+	f.rt.Exec(ctx, s.ID, "node1", lab.Command{Script: "touch one"})
+	if r, err = f.svc.Check(ctx, alice, s.ID, "one"); err != nil || !r.Passed || r.Output != "" {
+		t.Fatalf("check after solution = %+v, %v", r, err)
+	}
+	if _, err := f.svc.Check(ctx, alice, s.ID, "nope"); code(err) != lab.ENotFound {
+		t.Errorf("unknown step: %v", err)
+	}
+	got, _ := f.svc.Session(ctx, alice, s.ID)
+	if !got.Steps[0].Passed || got.Steps[1].Passed {
+		t.Errorf("step results = %+v", got.Steps)
+	}
+
+	// Another user cannot tell the session exists; an admin can.
+	for _, call := range []func() error{
+		func() error { _, err := f.svc.Session(ctx, bob, s.ID); return err },
+		func() error { _, err := f.svc.Check(ctx, bob, s.ID, "one"); return err },
+		func() error { _, err := f.svc.Extend(ctx, bob, s.ID); return err },
+		func() error { _, err := f.svc.Reset(ctx, bob, s.ID); return err },
+		func() error { return f.svc.Destroy(ctx, bob, s.ID) },
+	} {
+		if err := call(); code(err) != lab.ENotFound {
+			t.Errorf("bob touching alice's session: %v, want not_found", err)
+		}
+	}
+	if _, err := f.svc.Session(ctx, admin, s.ID); err != nil {
+		t.Errorf("admin: %v", err)
+	}
+	if list, _ := f.svc.Sessions(ctx, bob, false); len(list) != 0 {
+		t.Errorf("bob lists %d sessions", len(list))
+	}
+	if list, _ := f.svc.Sessions(ctx, alice, false); len(list) != 1 {
+		t.Errorf("alice lists %d sessions", len(list))
+	}
+
+	// Extend twice (30m each) reaches the 1h limit; a third is refused.
+	for i := 1; i <= 2; i++ {
+		e, err := f.svc.Extend(ctx, alice, s.ID)
+		if err != nil || !e.Expires.Equal(s.Expires.Add(time.Duration(i)*30*time.Minute)) {
+			t.Fatalf("extend %d: %v %v", i, e, err)
+		}
+	}
+	if _, err := f.svc.Extend(ctx, alice, s.ID); code(err) != lab.EConflict {
+		t.Errorf("third extend: %v, want conflict", err)
+	}
+
+	// Reset gives a fresh environment and forgets the results.
+	if _, err := f.svc.Reset(ctx, alice, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	got, _ = f.svc.Wait(wctx, alice, s.ID)
+	if got.State != lab.Ready || got.Steps[0].Passed {
+		t.Errorf("after reset: %s, steps %+v", got.State, got.Steps)
+	}
+	if r, _ := f.svc.Check(ctx, alice, s.ID, "one"); r.Passed {
+		t.Error("a reset environment still has the solution's work")
+	}
+
+	// Destroy ends it; the environment is gone; actions answer conflict.
+	if err := f.svc.Destroy(ctx, alice, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f.rt.count() != 0 {
+		t.Errorf("%d environments left", f.rt.count())
+	}
+	got, err = f.svc.Session(ctx, alice, s.ID)
+	if err != nil || got.State != lab.Ended || got.Reason != "ended by the user" {
+		t.Errorf("after destroy: %+v %v", got, err)
+	}
+	if _, err := f.svc.Check(ctx, alice, s.ID, "one"); code(err) != lab.EConflict ||
+		!strings.Contains(err.Error(), "has ended") {
+		t.Errorf("check on ended session: %v", err)
+	}
+	if err := f.svc.Destroy(ctx, alice, s.ID); code(err) != lab.EConflict {
+		t.Errorf("destroy twice: %v", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	f := newFixture(t, lab.Config{MaxPerUser: 2, MaxSessions: 3}, nil, nil)
+	ctx := context.Background()
+	a1 := f.ready(t, alice, "demo")
+
+	// The same lab again gives back the live session.
+	again, created, err := f.svc.Create(ctx, "alice", "demo")
+	if err != nil || created || again.ID != a1.ID {
+		t.Errorf("second create of the same lab = %v %v %v", again, created, err)
+	}
+	f.ready(t, alice, "other")
+	_, _, err = f.svc.Create(ctx, "alice", "slow-setup")
+	var le *lab.Error
+	if !errors.As(err, &le) || le.Code != lab.ELimit || !strings.Contains(le.Message, "already have 2") {
+		t.Errorf("per-user limit: %v", err)
+	}
+	f.ready(t, bob, "demo")
+	_, _, err = f.svc.Create(ctx, "carol", "demo")
+	if !errors.As(err, &le) || le.Code != lab.ELimit || le.RetryAfter != time.Hour {
+		t.Errorf("global limit: %+v", err)
+	}
+	if _, _, err := f.svc.Create(ctx, "carol", "nope"); code(err) != lab.ENotFound {
+		t.Errorf("unknown lab: %v", err)
+	}
+}
+
+func TestFailedProvisionLeavesNothing(t *testing.T) {
+	rt := newFakeRuntime()
+	rt.failLab = "other"
+	f := newFixture(t, lab.Config{}, rt, nil)
+	ctx := context.Background()
+	for _, labID := range []string{"other", "slow-setup"} {
+		s, _, err := f.svc.Create(ctx, "alice", labID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err = f.svc.Wait(wctx, alice, s.ID)
+		cancel()
+		if err != nil || s.State != lab.Failed || s.Reason == "" {
+			t.Fatalf("%s: %+v %v", labID, s, err)
+		}
+		t.Logf("%s failed: %s", labID, s.Reason)
+		if _, err := f.svc.Check(ctx, alice, s.ID, "one"); code(err) != lab.EConflict {
+			t.Errorf("check on failed session: %v", err)
+		}
+	}
+	if f.rt.count() != 0 {
+		t.Errorf("%d environments left after failed provisioning", f.rt.count())
+	}
+	// Failed sessions do not count against the user's limit.
+	f.ready(t, alice, "demo")
+}
+
+func TestReaper(t *testing.T) {
+	f := newFixture(t, lab.Config{}, nil, nil)
+	ctx := context.Background()
+	expiring := f.ready(t, alice, "demo")
+	idle := f.ready(t, bob, "demo")
+	busy := f.ready(t, lab.Actor{User: "carol"}, "demo")
+
+	f.clock.Add(19 * time.Minute)
+	f.svc.Touch(busy.ID)
+	f.svc.Check(ctx, alice, expiring.ID, "one") // activity
+	f.clock.Add(2 * time.Minute)
+	f.svc.Reap()
+	if s, _ := f.svc.Session(ctx, bob, idle.ID); s.State != lab.Ended || !strings.Contains(s.Reason, "idle") {
+		t.Errorf("idle session: %s %q", s.State, s.Reason)
+	}
+	for _, id := range []string{expiring.ID, busy.ID} {
+		if s, _ := f.svc.Session(ctx, admin, id); s.State != lab.Ready {
+			t.Errorf("active session %s ended early: %s", id, s.Reason)
+		}
+	}
+	for range 4 { // keep alice active until past her hour
+		f.clock.Add(10 * time.Minute)
+		f.svc.Touch(expiring.ID)
+	}
+	f.svc.Reap()
+	if s, _ := f.svc.Session(ctx, alice, expiring.ID); s.State != lab.Ended || s.Reason != "time limit reached" {
+		t.Errorf("expired session: %s %q", s.State, s.Reason)
+	}
+}
+
+func TestWarmPool(t *testing.T) {
+	f := newFixture(t, lab.Config{WarmPool: map[string]int{"demo": 2}}, nil, nil)
+	ctx := context.Background()
+	waitPool := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, pool := f.svc.Stats()
+			if pool["demo"] == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pool has %d, want %d", pool["demo"], n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitPool(2)
+	// Pool sessions are nobody's: not listed, not visible.
+	if list, _ := f.svc.Sessions(ctx, admin, false); len(list) != 0 {
+		t.Errorf("admin lists %d sessions, want 0 (pool sessions are hidden)", len(list))
+	}
+	s, created, err := f.svc.Create(ctx, "alice", "demo")
+	if err != nil || !created || s.State != lab.Ready || s.Owner != "alice" {
+		t.Fatalf("claim = %+v %v %v", s, created, err)
+	}
+	if !s.Expires.Equal(f.clock.Now().Add(time.Hour)) {
+		t.Errorf("claimed session expires %s", s.Expires)
+	}
+	waitPool(2) // refilled
+	if f.rt.count() != 3 {
+		t.Errorf("%d environments, want 3", f.rt.count())
+	}
+	stored, _ := f.db.Session(ctx, s.ID)
+	if stored.Owner != "alice" {
+		t.Errorf("stored owner %q", stored.Owner)
+	}
+	// Pool sessions never time out waiting.
+	f.clock.Add(24 * time.Hour)
+	f.svc.Reap()
+	_, pool := f.svc.Stats()
+	if pool["demo"] != 2 {
+		t.Errorf("pool after a day: %d", pool["demo"])
+	}
+}
+
+func TestRecovery(t *testing.T) {
+	rt := newFakeRuntime()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "labd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+
+	first := newFixture(t, lab.Config{WarmPool: map[string]int{"other": 1}}, rt, db)
+	kept := first.ready(t, alice, "demo")
+	first.svc.Check(ctx, alice, kept.ID, "one")
+	rt.Exec(ctx, kept.ID, "node1", lab.Command{Script: "touch two"})
+	first.svc.Check(ctx, alice, kept.ID, "two")
+	lost := first.ready(t, bob, "demo")
+	// A session caught provisioning by the crash.
+	rt.gate = make(chan struct{})
+	stuck, _, _ := first.svc.Create(ctx, "carol", "demo")
+	first.svc.Close() // the crash: nothing is ended
+	rt.gate = nil
+	// The lost session's containers vanished while labd was down, and an
+	// orphan appeared that no store knows.
+	rt.Destroy(ctx, lost.ID)
+	rt.Create(ctx, lab.EnvSpec{Session: "orphan", Lab: "demo", Nodes: []lab.Node{{Name: "node1"}}})
+
+	second := newFixture(t, lab.Config{WarmPool: map[string]int{"other": 1}}, rt, db)
+	s, err := second.svc.Session(ctx, alice, kept.ID)
+	if err != nil || s.State != lab.Ready {
+		t.Fatalf("kept session after restart: %+v %v", s, err)
+	}
+	if !s.Steps[1].Passed {
+		t.Errorf("step results lost in recovery: %+v", s.Steps)
+	}
+	if r, err := second.svc.Check(ctx, alice, kept.ID, "two"); err != nil || !r.Passed {
+		t.Errorf("check on adopted session: %+v %v", r, err)
+	}
+	if s, _ := second.svc.Session(ctx, bob, lost.ID); s.State != lab.Ended || !strings.Contains(s.Reason, "lost") {
+		t.Errorf("lost session: %s %q", s.State, s.Reason)
+	}
+	if s, _ := second.svc.Session(ctx, lab.Actor{User: "carol"}, stuck.ID); s.State != lab.Failed {
+		t.Errorf("session caught provisioning: %s %q", s.State, s.Reason)
+	}
+	ids, _ := rt.Sessions(ctx)
+	if slices.Contains(ids, "orphan") || slices.Contains(ids, stuck.ID) {
+		t.Errorf("runtime still has %v", ids)
+	}
+	// The pool session from before is adopted, not duplicated.
+	_, pool := second.svc.Stats()
+	if pool["other"] != 1 || len(ids) != 2 {
+		t.Errorf("pool %d, runtime sessions %v (want the kept one and one pool session)", pool["other"], ids)
+	}
+}
