@@ -185,6 +185,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
 	}
 
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go rt.Watch(wctx, log.Warn)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := lab.NewService(lab.Config{

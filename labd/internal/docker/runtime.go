@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
@@ -128,6 +130,9 @@ func (r *Runtime) Create(ctx context.Context, spec lab.EnvSpec) (env lab.Env, er
 					err = fmt.Errorf("start node %s: %w", n.Name, err)
 				}
 			}
+			if err == nil {
+				err = r.isolate(ctx, id, n.Name)
+			}
 			env.Nodes[i].Container = id
 			errs[i] = err
 		})
@@ -151,13 +156,12 @@ func (r *Runtime) createNetwork(ctx context.Context, spec lab.EnvSpec) (netip.Pr
 		if !ok {
 			return netip.Prefix{}, fmt.Errorf("no free subnet left in %s", r.pool)
 		}
-		gateway := subnet.Addr().Next()
 		_, err := r.cli.NetworkCreate(ctx, networkName(spec.Session), network.CreateOptions{
 			Driver:   "bridge",
 			Internal: true, // no route out of the lab
 			Labels:   r.labels(spec, ""),
 			IPAM: &network.IPAM{Config: []network.IPAMConfig{{
-				Subnet: subnet.String(), Gateway: gateway.String(),
+				Subnet: subnet.String(),
 			}}},
 		})
 		if err == nil {
@@ -248,6 +252,67 @@ func (r *Runtime) releaseSubnet(session string) {
 	for p, s := range r.subnets {
 		if s == session {
 			delete(r.subnets, p)
+		}
+	}
+}
+
+// isolate removes the default route that Docker gives even an internal
+// network's containers. Docker already drops traffic leaving an internal
+// bridge; without the route, nothing in the node even tries to leave. The
+// node itself has no NET_ADMIN (and no-new-privileges forbids a privileged
+// exec), so labd, root on the Docker host, enters the node's network and
+// mount namespaces with nsenter and runs the node's own ip command. Watch
+// repeats this when a node restarts: a restart brings the route back.
+func (r *Runtime) isolate(ctx context.Context, id, node string) error {
+	c, err := r.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return fmt.Errorf("isolate node %s: %w", node, err)
+	}
+	if c.State == nil || c.State.Pid == 0 {
+		return fmt.Errorf("isolate node %s: it is not running", node)
+	}
+	cmd := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(c.State.Pid), "--net", "--mount", "--",
+		"ip", "route", "del", "default")
+	out, err := cmd.CombinedOutput()
+	// "No such process": the route is already gone.
+	if err != nil && !strings.Contains(string(out), "No such process") {
+		return fmt.Errorf("isolate node %s: ip route del default in its network namespace: %v: %s "+
+			"(labd must run as root on the Docker host; lab images need the ip command)",
+			node, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Watch follows the daemon's events until ctx ends and isolates every node
+// of this instance that (re)starts outside Create: a restart brings the
+// default route back.
+func (r *Runtime) Watch(ctx context.Context, log func(msg string, args ...any)) {
+	for ctx.Err() == nil {
+		f := filters.NewArgs(
+			filters.Arg("type", "container"), filters.Arg("event", "start"),
+			filters.Arg("label", LabelInstance+"="+r.instance),
+		)
+		msgs, errs := r.cli.Events(ctx, events.ListOptions{Filters: f})
+	loop:
+		for {
+			select {
+			case m := <-msgs:
+				node := m.Actor.Attributes[LabelNode]
+				go func() {
+					if err := r.isolate(ctx, m.Actor.ID, node); err != nil && ctx.Err() == nil {
+						log("isolate restarted node", "node", node, "err", err)
+					}
+				}()
+			case err := <-errs:
+				if ctx.Err() == nil {
+					log("docker events", "err", err)
+				}
+				break loop
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }
