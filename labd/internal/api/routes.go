@@ -47,6 +47,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", Public, s.healthz},
 		{"GET", "/readyz", Public, s.readyz},
+		{"GET", "/metrics", Roles(auth.Admin), s.serveMetrics},
 
 		{"GET", "/api/labs", Authenticated, s.listLabs},
 		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},

@@ -38,6 +38,7 @@ type Server struct {
 	Registry *prometheus.Registry
 
 	handler http.Handler
+	metrics http.Handler
 }
 
 // maxBody bounds request bodies; the API takes only small JSON documents.
@@ -51,15 +52,14 @@ func (s *Server) Handler() http.Handler {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.Registry.MustRegister(sessionCollector{s.Labs})
+	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
-	}
-	if s.Registry != nil {
-		s.Registry.MustRegister(sessionCollector{s.Labs})
-		metrics := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
-		mux.Handle("GET /metrics", s.wrap(route{Method: "GET", Pattern: "/metrics", Access: Roles(auth.Admin),
-			Handle: func(w http.ResponseWriter, r *http.Request) error { metrics.ServeHTTP(w, r); return nil }}))
 	}
 	// Unknown API paths and methods answer in JSON, like every other API error.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +95,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(w, r, s.Log, err)
 		}
 	})
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.ServeHTTP(w, r)
+	return nil
 }
 
 func (s *Server) authenticate(r *http.Request) (auth.User, error) {

@@ -12,18 +12,18 @@ import (
 
 // Definition is a parsed and validated labs/<id>/lab.yaml.
 type Definition struct {
-	ID          string     `lab:"id,required"`
-	Title       Text       `lab:"title,required"`
-	Summary     Text       `lab:"summary"`
-	Duration    Duration   `lab:"duration,required"`
-	TimeLimit   Duration   `lab:"time_limit"`
-	IdleTimeout Duration   `lab:"idle_timeout"`
-	ExtendBy    Duration   `lab:"extend_by"`
-	Nodes       []Node     `lab:"nodes,required"`
-	Setup       []Script   `lab:"setup"`
-	Steps       []Step     `lab:"steps,required"`
-	File        string     `lab:"-"` // path of lab.yaml
-	Dir         string     `lab:"-"` // the lab's folder
+	ID          string   `lab:"id,required"`
+	Title       Text     `lab:"title,required"`
+	Summary     Text     `lab:"summary"`
+	Duration    Duration `lab:"duration,required"`
+	TimeLimit   Duration `lab:"time_limit"`
+	IdleTimeout Duration `lab:"idle_timeout"`
+	ExtendBy    Duration `lab:"extend_by"`
+	Nodes       []Node   `lab:"nodes,required"`
+	Setup       []Script `lab:"setup"`
+	Steps       []Step   `lab:"steps,required"`
+	File        string   `lab:"-"` // path of lab.yaml
+	Dir         string   `lab:"-"` // the lab's folder
 }
 
 // Node is one container of a lab environment.
@@ -48,11 +48,11 @@ type Script struct {
 
 // Step is one task of a lab, with its check.
 type Step struct {
-	ID       string `lab:"id,required"`
-	Title    Text   `lab:"title,required"`
-	Text     string `lab:"text,required"` // steps/01-x: the .zh.md and .en.md beside it
-	Check    Check  `lab:"check,required"`
-	Hint     Text   `lab:"hint"`
+	ID       string   `lab:"id,required"`
+	Title    Text     `lab:"title,required"`
+	Text     string   `lab:"text,required"` // steps/01-x: the .zh.md and .en.md beside it
+	Check    Check    `lab:"check,required"`
+	Hint     Text     `lab:"hint"`
 	Solution Solution `lab:"solution,required"`
 }
 
@@ -208,4 +208,3 @@ const (
 	// MaxNodes bounds a lab's size; a session network is a /26.
 	MaxNodes = 32
 )
-

@@ -3,7 +3,6 @@ package lab_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,110 +11,9 @@ import (
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
 )
-
-// fakeRuntime is a hand-written lab.Runtime for the service's unit tests;
-// the Docker runtime has its own tests against a real daemon. A node's
-// "file system" is a set of words: a script "touch X" adds X, "test X"
-// passes when X is there.
-type fakeRuntime struct {
-	mu        sync.Mutex
-	envs      map[string]map[string]map[string]bool // session -> node -> words
-	failLab   string                                // Create fails for this lab
-	destroyed []string
-	gate      chan struct{} // if set, Create waits on it
-}
-
-func newFakeRuntime() *fakeRuntime {
-	return &fakeRuntime{envs: map[string]map[string]map[string]bool{}}
-}
-
-func (f *fakeRuntime) Create(ctx context.Context, spec lab.EnvSpec) (lab.Env, error) {
-	if f.gate != nil {
-		select {
-		case <-f.gate:
-		case <-ctx.Done():
-			return lab.Env{}, ctx.Err()
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if spec.Lab == f.failLab {
-		return lab.Env{}, errors.New("image academy/missing is not on this machine")
-	}
-	env := lab.Env{Session: spec.Session}
-	nodes := map[string]map[string]bool{}
-	for i, n := range spec.Nodes {
-		nodes[n.Name] = map[string]bool{}
-		env.Nodes = append(env.Nodes, lab.NodeAddr{Name: n.Name, Container: spec.Session + n.Name, Address: fmt.Sprintf("10.0.0.%d", i+2)})
-	}
-	f.envs[spec.Session] = nodes
-	return env, nil
-}
-
-func (f *fakeRuntime) Exec(ctx context.Context, session, node string, cmd lab.Command) (lab.Result, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	files, ok := f.envs[session][node]
-	if !ok {
-		return lab.Result{}, fmt.Errorf("node %s is not running", node)
-	}
-	verb, arg, _ := strings.Cut(strings.TrimSpace(cmd.Script), " ")
-	switch verb {
-	case "touch":
-		files[arg] = true
-	case "test":
-		if !files[arg] {
-			return lab.Result{ExitCode: 1, Output: []byte("checking\nFAIL: " + arg + " is missing\n")}, nil
-		}
-	case "exit":
-		return lab.Result{ExitCode: 3, Output: []byte("boom\n")}, nil
-	}
-	return lab.Result{Duration: time.Millisecond}, nil
-}
-
-func (f *fakeRuntime) Destroy(ctx context.Context, session string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.envs, session)
-	f.destroyed = append(f.destroyed, session)
-	return nil
-}
-
-func (f *fakeRuntime) Sessions(ctx context.Context) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var ids []string
-	for id := range f.envs {
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-
-func (f *fakeRuntime) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.envs)
-}
-
-func testLab(id string, setup ...string) *lab.Definition {
-	d := &lab.Definition{
-		ID: id, Title: lab.Text{ZH: "测试", EN: "Test"},
-		Duration: lab.Duration(10 * time.Minute), TimeLimit: lab.Duration(time.Hour),
-		IdleTimeout: lab.Duration(20 * time.Minute), ExtendBy: lab.Duration(30 * time.Minute),
-		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny"}},
-	}
-	for _, s := range setup {
-		d.Setup = append(d.Setup, lab.Script{Node: "node1", Script: "setup.sh", Body: s, Timeout: lab.Duration(time.Minute)})
-	}
-	for _, st := range []string{"one", "two"} {
-		d.Steps = append(d.Steps, lab.Step{ID: st, Title: lab.Text{ZH: st, EN: st},
-			Check:    lab.Check{Node: "node1", Body: "test " + st, Timeout: lab.Duration(time.Second)},
-			Solution: lab.Solution{Node: "node1", Body: "touch " + st}})
-	}
-	return d
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -136,15 +34,15 @@ func (c *clock) Add(d time.Duration) {
 
 type fixture struct {
 	svc   *lab.Service
-	rt    *fakeRuntime
+	rt    *labtest.Runtime
 	db    *sqlite.DB
 	clock *clock
 }
 
-func newFixture(t *testing.T, cfg lab.Config, rt *fakeRuntime, db *sqlite.DB) *fixture {
+func newFixture(t *testing.T, cfg lab.Config, rt *labtest.Runtime, db *sqlite.DB) *fixture {
 	t.Helper()
 	if rt == nil {
-		rt = newFakeRuntime()
+		rt = labtest.NewRuntime()
 	}
 	if db == nil {
 		var err error
@@ -157,7 +55,7 @@ func newFixture(t *testing.T, cfg lab.Config, rt *fakeRuntime, db *sqlite.DB) *f
 	c := &clock{t: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	cfg.Now = c.Now
 	cfg.ReapEvery = time.Hour // tests call Reap themselves
-	catalog := lab.NewCatalog(testLab("demo"), testLab("other"), testLab("slow-setup", "exit 3"))
+	catalog := lab.NewCatalog(labtest.Lab("demo"), labtest.Lab("other"), labtest.Lab("slow-setup", "exit 3"))
 	svc := lab.NewService(cfg, catalog, rt, db)
 	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -274,8 +172,8 @@ func TestSessionLifecycle(t *testing.T) {
 	if err := f.svc.Destroy(ctx, alice, s.ID); err != nil {
 		t.Fatal(err)
 	}
-	if f.rt.count() != 0 {
-		t.Errorf("%d environments left", f.rt.count())
+	if f.rt.Count() != 0 {
+		t.Errorf("%d environments left", f.rt.Count())
 	}
 	got, err = f.svc.Session(ctx, alice, s.ID)
 	if err != nil || got.State != lab.Ended || got.Reason != "ended by the user" {
@@ -317,8 +215,8 @@ func TestLimits(t *testing.T) {
 }
 
 func TestFailedProvisionLeavesNothing(t *testing.T) {
-	rt := newFakeRuntime()
-	rt.failLab = "other"
+	rt := labtest.NewRuntime()
+	rt.FailLab = "other"
 	f := newFixture(t, lab.Config{}, rt, nil)
 	ctx := context.Background()
 	for _, labID := range []string{"other", "slow-setup"} {
@@ -337,8 +235,8 @@ func TestFailedProvisionLeavesNothing(t *testing.T) {
 			t.Errorf("check on failed session: %v", err)
 		}
 	}
-	if f.rt.count() != 0 {
-		t.Errorf("%d environments left after failed provisioning", f.rt.count())
+	if f.rt.Count() != 0 {
+		t.Errorf("%d environments left after failed provisioning", f.rt.Count())
 	}
 	// Failed sessions do not count against the user's limit.
 	f.ready(t, alice, "demo")
@@ -404,8 +302,8 @@ func TestWarmPool(t *testing.T) {
 		t.Errorf("claimed session expires %s", s.Expires)
 	}
 	waitPool(2) // refilled
-	if f.rt.count() != 3 {
-		t.Errorf("%d environments, want 3", f.rt.count())
+	if f.rt.Count() != 3 {
+		t.Errorf("%d environments, want 3", f.rt.Count())
 	}
 	stored, _ := f.db.Session(ctx, s.ID)
 	if stored.Owner != "alice" {
@@ -421,7 +319,7 @@ func TestWarmPool(t *testing.T) {
 }
 
 func TestRecovery(t *testing.T) {
-	rt := newFakeRuntime()
+	rt := labtest.NewRuntime()
 	dir := t.TempDir()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "labd.db"))
 	if err != nil {
@@ -437,10 +335,10 @@ func TestRecovery(t *testing.T) {
 	first.svc.Check(ctx, alice, kept.ID, "two")
 	lost := first.ready(t, bob, "demo")
 	// A session caught provisioning by the crash.
-	rt.gate = make(chan struct{})
+	rt.Gate = make(chan struct{})
 	stuck, _, _ := first.svc.Create(ctx, "carol", "demo")
 	first.svc.Close() // the crash: nothing is ended
-	rt.gate = nil
+	rt.Gate = nil
 	// The lost session's containers vanished while labd was down, and an
 	// orphan appeared that no store knows.
 	rt.Destroy(ctx, lost.ID)

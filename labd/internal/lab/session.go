@@ -113,7 +113,7 @@ type Store interface {
 
 // Filter selects sessions in Store.Sessions.
 type Filter struct {
-	Owner string  // "" for any
-	Live  bool    // only provisioning or ready
-	Limit int     // 0 for no limit
+	Owner string // "" for any
+	Live  bool   // only provisioning or ready
+	Limit int    // 0 for no limit
 }
