@@ -2,5 +2,5 @@
 set -e
 mkdir -p /srv/share
 echo "cluster-id: $(cat /srv/cluster-id)" > /srv/share/status.txt
-pkill -f "httpd -p 8080" 2>/dev/null || true
-busybox httpd -p 8080 -h /srv/share
+# Start the server unless one already answers.
+curl -fs -o /dev/null http://127.0.0.1:8080/status.txt || busybox httpd -p 8080 -h /srv/share

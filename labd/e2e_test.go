@@ -1,0 +1,348 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/docker"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+// labd is one running `labd serve` for a test: real Docker, real SQLite.
+type labd struct {
+	url      string
+	data     string
+	instance string
+	cancel   context.CancelFunc
+	done     chan int
+	stderr   *bytes.Buffer
+	rt       *docker.Runtime // the same instance, for running solutions and counting leftovers
+}
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end on Docker (run without -short)")
+	}
+}
+
+// startLabd starts labd serve on 127.0.0.1:0 with data in data and the labs
+// in labsDir, and stops it when the test ends.
+func startLabd(t *testing.T, data, instance, labsDir string, extra ...string) *labd {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	l := &labd{data: data, instance: instance, cancel: cancel, done: make(chan int, 1), stderr: &bytes.Buffer{}}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--labs", labsDir,
+		"--instance", instance, "--site", "", "--log-level", "warn"}, extra...)
+	go func() {
+		l.done <- run(ctx, args, func(string) string { return "" }, pw, &syncWriter{buf: l.stderr})
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "labd: listening on "); ok {
+			l.url = u
+			break
+		}
+	}
+	if l.url == "" {
+		cancel()
+		t.Fatalf("labd did not start: exit %d\n%s", <-l.done, l.stderr)
+	}
+	go io.Copy(io.Discard, pr)
+	rt, err := docker.New(instance, "10.213.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.rt = rt
+	t.Cleanup(func() { l.stop(t) })
+	return l
+}
+
+// syncWriter collects labd's log; labd writes it from many goroutines.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf *bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+// stop ends labd as a crash would look to the next one: sessions stay.
+func (l *labd) stop(t *testing.T) {
+	if l.cancel == nil {
+		return
+	}
+	l.cancel()
+	l.cancel = nil
+	select {
+	case code := <-l.done:
+		if code != 0 {
+			t.Errorf("labd exited %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("labd did not stop")
+	}
+}
+
+func (l *labd) token(t *testing.T, user string, role auth.Role) string {
+	tk, err := auth.LoadTokens(l.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tk.Issue(auth.User{ID: user, Role: role}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (l *labd) call(t *testing.T, method, path, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, l.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+type session struct {
+	ID     string
+	State  string
+	Reason string
+	Steps  []struct {
+		ID     string
+		Passed bool
+	}
+}
+
+// startSession creates a session of labID and waits until it is no longer provisioning.
+func (l *labd) startSession(t *testing.T, token, labID string) session {
+	t.Helper()
+	var s session
+	if code := l.call(t, "POST", "/api/sessions", token, map[string]string{"lab": labID}, &s); code != 201 {
+		t.Fatalf("create %s: %d %+v", labID, code, s)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for s.State == "provisioning" && time.Now().Before(deadline) {
+		l.call(t, "GET", "/api/sessions/"+s.ID+"?wait=30s", token, nil, &s)
+	}
+	return s
+}
+
+type checkResult struct {
+	Passed bool
+	Output string
+}
+
+func (l *labd) check(t *testing.T, token, id, step string) checkResult {
+	t.Helper()
+	var r checkResult
+	if code := l.call(t, "POST", "/api/sessions/"+id+"/steps/"+step+"/check", token, nil, &r); code != 200 {
+		t.Fatalf("check %s: %d", step, code)
+	}
+	return r
+}
+
+// leftovers counts containers, networks and volumes of the instance.
+func (l *labd) leftovers(t *testing.T) int {
+	t.Helper()
+	ctx := context.Background()
+	cli := l.rt.Client()
+	f := filters.NewArgs(filters.Arg("label", docker.LabelInstance+"="+l.instance))
+	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	return len(cs) + len(ns) + len(vs.Volumes)
+}
+
+func instanceName(t *testing.T) string {
+	return fmt.Sprintf("e2e-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano()%1e6)
+}
+
+// TestEveryLab provisions every lab in labs/ on Docker and, step by step,
+// requires each check to fail before its solution runs and pass after.
+func TestEveryLab(t *testing.T) {
+	needDocker(t)
+	catalog, err := lab.LoadCatalog("../labs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
+	for _, def := range catalog.All() {
+		t.Run(def.ID, func(t *testing.T) {
+			tok := l.token(t, "trainee-"+def.ID, auth.Trainee)
+			start := time.Now()
+			s := l.startSession(t, tok, def.ID)
+			if s.State != "ready" {
+				t.Fatalf("session %s: %s", s.State, s.Reason)
+			}
+			t.Logf("ready in %s", time.Since(start).Round(time.Millisecond))
+			t.Cleanup(func() { l.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil) })
+			for i, step := range def.Steps {
+				if r := l.check(t, tok, s.ID, step.ID); r.Passed {
+					t.Fatalf("step %s passes before its solution ran", step.ID)
+				} else if !strings.HasPrefix(r.Output, "FAIL:") {
+					t.Errorf("step %s fails without a FAIL: message for the trainee: %q", step.ID, r.Output)
+				}
+				res, err := l.rt.Exec(context.Background(), s.ID, step.Solution.Node,
+					lab.Command{Script: step.Solution.Body, Timeout: time.Minute})
+				if err != nil || res.ExitCode != 0 {
+					t.Fatalf("solution of %s: exit %d %v\n%s", step.ID, res.ExitCode, err, res.Output)
+				}
+				for _, done := range def.Steps[:i+1] {
+					if r := l.check(t, tok, s.ID, done.ID); !r.Passed {
+						t.Fatalf("after the solution of %s, step %s fails: %s", step.ID, done.ID, r.Output)
+					}
+				}
+			}
+			if code := l.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil); code != 204 {
+				t.Errorf("delete: %d", code)
+			}
+		})
+	}
+	if n := l.leftovers(t); n != 0 {
+		t.Errorf("%d containers, networks or volumes left", n)
+	}
+}
+
+// TestRecoveryAfterCrash: a second labd adopts the first one's live session
+// with its state, and removes what no store knows.
+func TestRecoveryAfterCrash(t *testing.T) {
+	needDocker(t)
+	data, instance := t.TempDir(), instanceName(t)
+	first := startLabd(t, data, instance, "../labs")
+	tok := first.token(t, "alice", auth.Trainee)
+	s := first.startSession(t, tok, "linux-basics")
+	if s.State != "ready" {
+		t.Fatalf("%s: %s", s.State, s.Reason)
+	}
+	def, _ := lab.LoadDefinition("../labs/linux-basics/lab.yaml")
+	first.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: def.Steps[0].Solution.Body})
+	if !first.check(t, tok, s.ID, def.Steps[0].ID).Passed {
+		t.Fatal("step 1 does not pass after its solution")
+	}
+	// An orphan: resources of this instance that no store knows.
+	if _, err := first.rt.Create(context.Background(), lab.EnvSpec{Session: "orphan", Lab: "linux-basics",
+		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny", Memory: 32 << 20, CPUs: 0.1, Pids: 16}}}); err != nil {
+		t.Fatal(err)
+	}
+	first.stop(t)
+
+	second := startLabd(t, data, instance, "../labs")
+	var got session
+	second.call(t, "GET", "/api/sessions/"+s.ID, tok, nil, &got)
+	if got.State != "ready" || !got.Steps[0].Passed {
+		t.Fatalf("after restart: %+v", got)
+	}
+	// The environment is the same one: the solution's work is still there.
+	if !second.check(t, tok, s.ID, def.Steps[0].ID).Passed {
+		t.Error("the adopted session lost its work")
+	}
+	ids, _ := second.rt.Sessions(context.Background())
+	for _, id := range ids {
+		if id == "orphan" {
+			t.Error("the orphan was not removed")
+		}
+	}
+	second.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
+	if n := second.leftovers(t); n != 0 {
+		t.Errorf("%d containers, networks or volumes left", n)
+	}
+}
+
+// TestFailedProvisionEndToEnd: a lab whose setup fails and a lab whose image
+// is missing both end as failed, with why, and leave nothing behind.
+func TestFailedProvisionEndToEnd(t *testing.T) {
+	needDocker(t)
+	dir := t.TempDir()
+	write := func(path, body string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ id, image, setup string }{
+		{"bad-setup", "academy/tiny", "echo preparing; echo disk full >&2; exit 7"},
+		{"bad-image", "academy/nothing-here", "true"},
+	} {
+		write(tc.id+"/lab.yaml", fmt.Sprintf(`id: %s
+title: {zh: 坏, en: Broken}
+duration: 5m
+nodes: [{name: node1, image: %s, memory: 32Mi, cpus: 0.1, pids: 16}, {name: node2, image: academy/tiny, memory: 32Mi, volumes: [/data]}]
+setup: [{node: node1, script: setup.sh}]
+steps: [{id: s, title: {zh: 步, en: Step}, text: s, check: {node: node1, run: "true"}, solution: setup.sh}]
+`, tc.id, tc.image))
+		write(tc.id+"/setup.sh", tc.setup)
+		write(tc.id+"/s.zh.md", "步")
+		write(tc.id+"/s.en.md", "Step")
+	}
+	l := startLabd(t, t.TempDir(), instanceName(t), dir)
+	tok := l.token(t, "alice", auth.Trainee)
+	for id, want := range map[string]string{"bad-setup": "exit code 7: preparing | disk full", "bad-image": "make images"} {
+		s := l.startSession(t, tok, id)
+		if s.State != "failed" || !strings.Contains(s.Reason, want) {
+			t.Errorf("%s: %s %q, want failed with %q", id, s.State, s.Reason, want)
+		}
+	}
+	if n := l.leftovers(t); n != 0 {
+		t.Errorf("%d containers, networks or volumes left after failed provisioning", n)
+	}
+}
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "broken"), 0o755)
+	os.WriteFile(filepath.Join(dir, "broken", "lab.yaml"), []byte("id: broken\ntitle: {zh: x, en: y}\nduration: soon\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"validate", dir}, func(string) string { return "" }, &out, &errb)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	want := filepath.Join(dir, "broken", "lab.yaml") + `:3: duration: want a duration such as 45m or 2h, found "soon"`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("output:\n%s\nwant a line:\n%s", out.String(), want)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"validate", "../labs"}, func(string) string { return "" }, &out, &errb); code != 0 {
+		t.Errorf("the repository's labs: exit %d\n%s", code, out.String())
+	}
+}
