@@ -20,7 +20,7 @@ type config struct {
 	MaxPerUser  int
 	MaxSessions int
 	WarmPool    map[string]int
-	SubnetPool  string
+	Subnet      string
 	Instance    string
 	ReapEvery   time.Duration
 	LogLevel    slog.Level
@@ -49,7 +49,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	num(&c.MaxPerUser, "max-per-user", "LABD_MAX_PER_USER", 3, "live lab sessions per user")
 	num(&c.MaxSessions, "max-sessions", "LABD_MAX_SESSIONS", 120, "live lab environments in all, warm pools included")
 	str(&c.Instance, "instance", "LABD_INSTANCE", "default", "this labd's name on the Docker daemon: it adopts and removes only its own sessions")
-	str(&c.SubnetPool, "subnet-pool", "LABD_SUBNET_POOL", "10.213.0.0/16", "addresses for lab networks, a /26 per session")
+	str(&c.Subnet, "lab-subnet", "LABD_LAB_SUBNET", "10.213.0.0/24", "node addresses inside every lab session (sessions never share a network)")
 	pool := getenv("LABD_WARM_POOL")
 	fs.Func("warm-pool", "ready environments kept per lab, as lab=N,lab=N ($LABD_WARM_POOL)", func(s string) error {
 		pool = s

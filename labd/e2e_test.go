@@ -15,11 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
@@ -68,7 +63,7 @@ func startLabd(t *testing.T, data, instance, labsDir string, extra ...string) *l
 		t.Fatalf("labd did not start: exit %d\n%s", <-l.done, l.stderr)
 	}
 	go io.Copy(io.Discard, pr)
-	rt, err := docker.New(instance, "10.213.0.0/16")
+	rt, err := docker.New(instance, "10.213.0.0/24")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,16 +177,15 @@ func (l *labd) check(t *testing.T, token, id, step string) checkResult {
 	return r
 }
 
-// leftovers counts containers, networks and volumes of the instance.
+// leftovers counts the instance's sessions that still have containers,
+// bridges or volumes.
 func (l *labd) leftovers(t *testing.T) int {
 	t.Helper()
-	ctx := context.Background()
-	cli := l.rt.Client()
-	f := filters.NewArgs(filters.Arg("label", docker.LabelInstance+"="+l.instance))
-	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
-	return len(cs) + len(ns) + len(vs.Volumes)
+	ids, err := l.rt.Sessions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ids)
 }
 
 func instanceName(t *testing.T) string {
@@ -240,7 +234,7 @@ func TestEveryLab(t *testing.T) {
 		})
 	}
 	if n := l.leftovers(t); n != 0 {
-		t.Errorf("%d containers, networks or volumes left", n)
+		t.Errorf("%d sessions left with containers, bridges or volumes", n)
 	}
 }
 
@@ -260,12 +254,12 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	if !first.check(t, tok, s.ID, def.Steps[0].ID).Passed {
 		t.Fatal("step 1 does not pass after its solution")
 	}
-	// An orphan: resources of this instance that no store knows.
+	first.stop(t)
+	// An orphan made while labd was down: resources of this instance that no store knows.
 	if _, err := first.rt.Create(context.Background(), lab.EnvSpec{Session: "orphan", Lab: "linux-basics",
 		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny", Memory: 32 << 20, CPUs: 0.1, Pids: 16}}}); err != nil {
 		t.Fatal(err)
 	}
-	first.stop(t)
 
 	second := startLabd(t, data, instance, "../labs")
 	var got session
@@ -285,7 +279,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	}
 	second.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
 	if n := second.leftovers(t); n != 0 {
-		t.Errorf("%d containers, networks or volumes left", n)
+		t.Errorf("%d sessions left with containers, bridges or volumes", n)
 	}
 }
 
@@ -324,7 +318,7 @@ steps: [{id: s, title: {zh: 步, en: Step}, text: s, check: {node: node1, run: "
 		}
 	}
 	if n := l.leftovers(t); n != 0 {
-		t.Errorf("%d containers, networks or volumes left after failed provisioning", n)
+		t.Errorf("%d sessions left with containers, bridges or volumes after failed provisioning", n)
 	}
 }
 

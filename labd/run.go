@@ -173,7 +173,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	rt, err := docker.New(cfg.Instance, cfg.SubnetPool)
+	rt, err := docker.New(cfg.Instance, cfg.Subnet)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
-// Package docker runs lab environments on the Docker Engine API: one internal
-// network per lab session with fixed node addresses, and one locked-down
-// container per node.
+// Package docker runs lab environments on the Docker Engine API: one
+// locked-down container per node, wired by labd to a bridge of the
+// session's own with fixed node addresses (network.go says why).
 package docker
 
 import (
@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +20,6 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -34,6 +33,8 @@ const (
 	LabelLab     = "academy.lab"
 	LabelNode    = "academy.node"
 	LabelOwner   = "academy.owner"
+	// LabelAddress is the node's address on the session's bridge.
+	LabelAddress = "academy.address"
 	// LabelInstance names the labd that owns a resource, so labds (or test
 	// runs) sharing one daemon never adopt or remove each other's sessions.
 	LabelInstance = "academy.instance"
@@ -45,31 +46,29 @@ var _ lab.Runtime = (*Runtime)(nil)
 type Runtime struct {
 	cli      *client.Client
 	instance string
-	// pool is the address range session networks are cut from, one /26 each.
-	pool netip.Prefix
+	subnet   netip.Prefix // node addresses: .2, .3, ... in every session
 
-	mu      sync.Mutex
-	subnets map[netip.Prefix]string // subnet -> session, for the ones in use
-	loaded  bool
+	allowOnce sync.Once
+	allowErr  error
+	wiring    sync.Map // session/node -> *sync.Mutex
 }
 
 // New connects to the daemon named by the environment (DOCKER_HOST, or the
 // local socket), negotiating the API version. instance names this labd on
-// the daemon; session networks are cut from pool (a /16 to /24 such as
-// 10.213.0.0/16).
-func New(instance, pool string) (*Runtime, error) {
+// the daemon; node addresses are taken from subnet (such as 10.213.0.0/24).
+func New(instance, subnet string) (*Runtime, error) {
 	if instance == "" {
 		return nil, errors.New("docker runtime: empty instance name")
 	}
-	p, err := netip.ParsePrefix(pool)
-	if err != nil || !p.Addr().Is4() || p.Bits() > 24 {
-		return nil, fmt.Errorf("subnet pool %q: want an IPv4 prefix of /24 or wider", pool)
+	p, err := netip.ParsePrefix(subnet)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 26 || p.Bits() < 8 {
+		return nil, fmt.Errorf("lab subnet %q: want an IPv4 prefix from /8 to /26", subnet)
 	}
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Runtime{cli: cli, instance: instance, pool: p.Masked(), subnets: map[netip.Prefix]string{}}, nil
+	return &Runtime{cli: cli, instance: instance, subnet: p.Masked()}, nil
 }
 
 // Close closes the client.
@@ -84,8 +83,6 @@ func (r *Runtime) Ping(ctx context.Context) error {
 // Client is the underlying Docker client (for tests and tools).
 func (r *Runtime) Client() *client.Client { return r.cli }
 
-func networkName(session string) string { return "academy-" + session }
-
 func containerName(session, node string) string { return "academy-" + session + "-" + node }
 
 func (r *Runtime) labels(spec lab.EnvSpec, node string) map[string]string {
@@ -96,8 +93,8 @@ func (r *Runtime) labels(spec lab.EnvSpec, node string) map[string]string {
 	return l
 }
 
-// Create makes the session network, its volumes and its containers, and
-// starts them; nodes are created and started in parallel. On error it
+// Create makes the session's bridge and its nodes' containers, and starts
+// and wires them; nodes are created and started in parallel. On error it
 // removes what it made.
 func (r *Runtime) Create(ctx context.Context, spec lab.EnvSpec) (env lab.Env, err error) {
 	defer func() {
@@ -109,32 +106,27 @@ func (r *Runtime) Create(ctx context.Context, spec lab.EnvSpec) (env lab.Env, er
 			}
 		}
 	}()
-	subnet, err := r.createNetwork(ctx, spec)
-	if err != nil {
+	if len(spec.Nodes) > lab.MaxNodes {
+		return lab.Env{}, fmt.Errorf("at most %d nodes", lab.MaxNodes)
+	}
+	if err := r.createBridge(spec.Session); err != nil {
 		return lab.Env{}, err
 	}
 	env = lab.Env{Session: spec.Session, Nodes: make([]lab.NodeAddr, len(spec.Nodes))}
-	addr := subnet.Addr().Next() // .1 is the bridge's
+	names := make([]string, len(spec.Nodes))
+	addrs := make([]string, len(spec.Nodes))
+	addr := r.subnet.Addr().Next() // .1 stays free, as a gateway would be
 	for i, n := range spec.Nodes {
 		addr = addr.Next()
-		env.Nodes[i] = lab.NodeAddr{Name: n.Name, Address: addr.String()}
+		names[i], addrs[i] = n.Name, addr.String()
+		env.Nodes[i] = lab.NodeAddr{Name: n.Name, Address: addrs[i]}
 	}
+	hosts := hostsFile(names, addrs)
 	errs := make([]error, len(spec.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range spec.Nodes {
 		wg.Go(func() {
-			id, err := r.createNode(ctx, spec, n, env.Nodes[i].Address)
-			if err == nil {
-				err = r.cli.ContainerStart(ctx, id, container.StartOptions{})
-				if err != nil {
-					err = fmt.Errorf("start node %s: %w", n.Name, err)
-				}
-			}
-			if err == nil {
-				err = r.isolate(ctx, id, n.Name)
-			}
-			env.Nodes[i].Container = id
-			errs[i] = err
+			env.Nodes[i].Container, errs[i] = r.startNode(ctx, spec, n, addrs[i], hosts)
 		})
 	}
 	wg.Wait()
@@ -144,148 +136,43 @@ func (r *Runtime) Create(ctx context.Context, spec lab.EnvSpec) (env lab.Env, er
 	return env, nil
 }
 
-// createNetwork makes the session's internal network on a free /26 of the
-// pool. Fixed addresses need a subnet of our own; Docker refuses one that
-// overlaps another network, and then the next is tried.
-func (r *Runtime) createNetwork(ctx context.Context, spec lab.EnvSpec) (netip.Prefix, error) {
-	if err := r.loadSubnets(ctx); err != nil {
-		return netip.Prefix{}, err
-	}
-	for range 64 {
-		subnet, ok := r.reserveSubnet(spec.Session)
-		if !ok {
-			return netip.Prefix{}, fmt.Errorf("no free subnet left in %s", r.pool)
-		}
-		_, err := r.cli.NetworkCreate(ctx, networkName(spec.Session), network.CreateOptions{
-			Driver:   "bridge",
-			Internal: true, // no route out of the lab
-			Labels:   r.labels(spec, ""),
-			IPAM: &network.IPAM{Config: []network.IPAMConfig{{
-				Subnet: subnet.String(),
-			}}},
-		})
-		if err == nil {
-			return subnet, nil
-		}
-		if strings.Contains(err.Error(), "overlap") {
-			// Taken by a network that is not ours: keep it marked, try the next.
-			r.mu.Lock()
-			r.subnets[subnet] = "(foreign)"
-			r.mu.Unlock()
-			continue
-		}
-		r.releaseSubnet(spec.Session)
-		return netip.Prefix{}, fmt.Errorf("create network: %w", err)
-	}
-	return netip.Prefix{}, errors.New("create network: every subnet tried overlaps another network")
-}
-
-// loadSubnets learns, once, which subnets existing session networks hold.
-func (r *Runtime) loadSubnets(ctx context.Context) error {
-	r.mu.Lock()
-	loaded := r.loaded
-	r.mu.Unlock()
-	if loaded {
-		return nil
-	}
-	nets, err := r.cli.NetworkList(ctx, network.ListOptions{})
+// startNode creates, starts and wires one node and returns its container id.
+func (r *Runtime) startNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, addr string, hosts []byte) (string, error) {
+	id, err := r.createNode(ctx, spec, n, addr)
 	if err != nil {
-		return fmt.Errorf("list networks: %w", err)
+		return "", err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, n := range nets {
-		for _, c := range n.IPAM.Config {
-			p, err := netip.ParsePrefix(c.Subnet)
-			if err != nil || !p.Addr().Is4() || !r.pool.Overlaps(p) {
-				continue
-			}
-			owner := n.Labels[LabelSession]
-			if owner == "" {
-				owner = "(foreign)"
-			}
-			if p.Bits() < 26 { // a wide foreign network blocks every /26 inside it
-				for q := range subnetsIn(r.pool) {
-					if p.Overlaps(q) {
-						r.subnets[q] = owner
-					}
-				}
-				continue
-			}
-			r.subnets[netip.PrefixFrom(p.Addr(), 26).Masked()] = owner
-		}
+	if err := r.cli.CopyToContainer(ctx, id, "/etc", tarFile("hosts", hosts), container.CopyToContainerOptions{}); err != nil {
+		return id, fmt.Errorf("hosts file of %s: %w", n.Name, err)
 	}
-	r.loaded = true
-	return nil
+	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return id, fmt.Errorf("start node %s: %w", n.Name, err)
+	}
+	return id, r.wireContainer(ctx, id)
 }
 
-func subnetsIn(pool netip.Prefix) func(func(netip.Prefix) bool) {
-	return func(yield func(netip.Prefix) bool) {
-		n := 1 << (26 - pool.Bits())
-		base := pool.Addr().As4()
-		start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-		for i := range n {
-			v := start + uint32(i)<<6
-			a := netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-			if !yield(netip.PrefixFrom(a, 26)) {
-				return
-			}
-		}
-	}
-}
-
-func (r *Runtime) reserveSubnet(session string) (netip.Prefix, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for p := range subnetsIn(r.pool) {
-		if _, used := r.subnets[p]; !used {
-			r.subnets[p] = session
-			return p, true
-		}
-	}
-	return netip.Prefix{}, false
-}
-
-func (r *Runtime) releaseSubnet(session string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for p, s := range r.subnets {
-		if s == session {
-			delete(r.subnets, p)
-		}
-	}
-}
-
-// isolate removes the default route that Docker gives even an internal
-// network's containers. Docker already drops traffic leaving an internal
-// bridge; without the route, nothing in the node even tries to leave. The
-// node itself has no NET_ADMIN (and no-new-privileges forbids a privileged
-// exec), so labd, root on the Docker host, enters the node's network and
-// mount namespaces with nsenter and runs the node's own ip command. Watch
-// repeats this when a node restarts: a restart brings the route back.
-func (r *Runtime) isolate(ctx context.Context, id, node string) error {
+// wireContainer wires a started node, reading where it belongs from its labels.
+func (r *Runtime) wireContainer(ctx context.Context, id string) error {
 	c, err := r.cli.ContainerInspect(ctx, id)
 	if err != nil {
-		return fmt.Errorf("isolate node %s: %w", node, err)
+		return fmt.Errorf("inspect %s: %w", id, err)
 	}
+	l := c.Config.Labels
+	node := l[LabelNode]
 	if c.State == nil || c.State.Pid == 0 {
-		return fmt.Errorf("isolate node %s: it is not running", node)
+		return fmt.Errorf("node %s is not running", node)
 	}
-	cmd := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(c.State.Pid), "--net", "--mount", "--",
-		"ip", "route", "del", "default")
-	out, err := cmd.CombinedOutput()
-	// "No such process": the route is already gone.
-	if err != nil && !strings.Contains(string(out), "No such process") {
-		return fmt.Errorf("isolate node %s: ip route del default in its network namespace: %v: %s "+
-			"(labd must run as root on the Docker host; lab images need the ip command)",
-			node, err, strings.TrimSpace(string(out)))
+	ip, err := netip.ParseAddr(l[LabelAddress])
+	if err != nil {
+		return fmt.Errorf("node %s: bad address label %q", node, l[LabelAddress])
 	}
-	return nil
+	ipnet := &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(r.subnet.Bits(), 32)}
+	return r.wire(c.State.Pid, l[LabelSession], node, ipnet)
 }
 
-// Watch follows the daemon's events until ctx ends and isolates every node
-// of this instance that (re)starts outside Create: a restart brings the
-// default route back.
+// Watch follows the daemon's events until ctx ends and wires every node of
+// this instance that starts again after a restart (a new start is a new,
+// empty network namespace).
 func (r *Runtime) Watch(ctx context.Context, log func(msg string, args ...any)) {
 	for ctx.Err() == nil {
 		f := filters.NewArgs(
@@ -297,10 +184,9 @@ func (r *Runtime) Watch(ctx context.Context, log func(msg string, args ...any)) 
 		for {
 			select {
 			case m := <-msgs:
-				node := m.Actor.Attributes[LabelNode]
 				go func() {
-					if err := r.isolate(ctx, m.Actor.ID, node); err != nil && ctx.Err() == nil {
-						log("isolate restarted node", "node", node, "err", err)
+					if err := r.wireContainer(ctx, m.Actor.ID); err != nil && ctx.Err() == nil {
+						log("wire restarted node", "container", m.Actor.ID, "err", err)
 					}
 				}()
 			case err := <-errs:
@@ -333,17 +219,20 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 	init := true
 	pids := n.Pids
 	mem := int64(n.Memory)
+	labels := r.labels(spec, n.Name)
+	labels[LabelAddress] = addr
 	resp, err := r.cli.ContainerCreate(ctx,
 		&container.Config{
 			Hostname:   n.Name,
 			Image:      n.Image,
 			Cmd:        nodeCommand,
-			Labels:     r.labels(spec, n.Name),
+			Labels:     labels,
 			WorkingDir: "/root",
+			// labd wires the node to the session's bridge itself.
+			NetworkDisabled: true,
 		},
 		&container.HostConfig{
 			Init:          &init,
-			NetworkMode:   container.NetworkMode(networkName(spec.Session)),
 			RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
 			SecurityOpt:   []string{"no-new-privileges"},
 			// Default capabilities minus the ones a lab has no use for.
@@ -359,13 +248,7 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 				PidsLimit:  &pids,
 			},
 		},
-		&network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
-			networkName(spec.Session): {
-				IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: addr},
-				Aliases:    []string{n.Name},
-			},
-		}},
-		nil, containerName(spec.Session, n.Name))
+		nil, nil, containerName(spec.Session, n.Name))
 	if err != nil {
 		if client.IsErrNotFound(err) {
 			return "", fmt.Errorf("node %s: image %s is not on this machine (run make images)", n.Name, n.Image)
@@ -471,7 +354,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // Destroy removes a session's containers (with their anonymous volumes), its
-// network and its volumes.
+// bridge and its volumes.
 func (r *Runtime) Destroy(ctx context.Context, session string) error {
 	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession+"="+session))
 	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
@@ -492,16 +375,15 @@ func (r *Runtime) Destroy(ctx context.Context, session string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	nets, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return fmt.Errorf("list networks: %w", err)
+	if err := deleteBridge(session); err != nil {
+		return err
 	}
-	for _, n := range nets {
-		if err := r.cli.NetworkRemove(ctx, n.ID); err != nil && !client.IsErrNotFound(err) {
-			return fmt.Errorf("remove network %s: %w", n.Name, err)
+	r.wiring.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), session+"/") {
+			r.wiring.Delete(k)
 		}
-	}
-	r.releaseSubnet(session)
+		return true
+	})
 	vols, err := r.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {
 		return fmt.Errorf("list volumes: %w", err)
@@ -514,7 +396,7 @@ func (r *Runtime) Destroy(ctx context.Context, session string) error {
 	return nil
 }
 
-// Sessions lists every session id found on a container, network or volume.
+// Sessions lists every session id found on a container, bridge or volume.
 func (r *Runtime) Sessions(ctx context.Context) ([]string, error) {
 	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession))
 	seen := map[string]bool{}
@@ -532,12 +414,12 @@ func (r *Runtime) Sessions(ctx context.Context) ([]string, error) {
 	for _, c := range cs {
 		add(c.Labels)
 	}
-	nets, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	bridges, err := r.bridgeSessions()
 	if err != nil {
-		return nil, fmt.Errorf("list networks: %w", err)
+		return nil, err
 	}
-	for _, n := range nets {
-		add(n.Labels)
+	for _, id := range bridges {
+		add(map[string]string{LabelSession: id})
 	}
 	vols, err := r.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/vishvananda/netlink"
 
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -24,7 +24,7 @@ func newTestRuntime(t *testing.T) *Runtime {
 		t.Skip("needs a Docker daemon (run without -short)")
 	}
 	instance := fmt.Sprintf("test-%d", time.Now().UnixNano())
-	r, err := New(instance, "10.213.0.0/16")
+	r, err := New(instance, "10.213.0.0/24")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,8 @@ func newTestRuntime(t *testing.T) *Runtime {
 	return r
 }
 
-// leftovers counts what the runtime's instance still has on the daemon.
+// leftovers counts the containers, bridges and volumes the runtime's instance
+// (or one session of it) still has.
 func leftovers(t *testing.T, r *Runtime, session string) int {
 	t.Helper()
 	ctx := context.Background()
@@ -52,15 +53,18 @@ func leftovers(t *testing.T, r *Runtime, session string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := r.cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
 	vs, err := r.cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(cs) + len(ns) + len(vs.Volumes)
+	bridges, err := r.bridgeSessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if session != "" && !slices.Contains(bridges, session) {
+		bridges = nil
+	}
+	return len(cs) + len(bridges) + len(vs.Volumes)
 }
 
 func run(t *testing.T, r *Runtime, session, node, script string) lab.Result {
@@ -117,17 +121,22 @@ func TestRuntimeEnvironment(t *testing.T) {
 				t.Errorf("%s: labels %v", n.Name, l)
 			}
 		}
-		nw, err := r.cli.NetworkInspect(ctx, networkName(spec.Session), network.InspectOptions{})
+		// No route out: look at the route table, never send traffic out.
+		res := run(t, r, spec.Session, "node1", "ip route; ip -o link")
+		routes := string(res.Output)
+		if strings.Contains(routes, "default") || !strings.Contains(routes, "10.213.0.0/24 dev eth0") {
+			t.Errorf("node1 routes:\n%s", routes)
+		}
+		// The bridge has no address on the host: the host is not a neighbour.
+		br, err := netlink.LinkByName(bridgeName(spec.Session))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !nw.Internal {
-			t.Error("the session network is not internal")
+		if addrs, _ := netlink.AddrList(br, netlink.FAMILY_ALL); len(addrs) != 0 {
+			t.Errorf("the session bridge has host addresses: %v", addrs)
 		}
-		// No route out: look at the route table, never send traffic out.
-		res := run(t, r, spec.Session, "node1", "ip route")
-		if strings.Contains(string(res.Output), "default") {
-			t.Errorf("node1 has a default route:\n%s", res.Output)
+		if c, _ := r.cli.ContainerInspect(ctx, env.Nodes[0].Container); !c.Config.NetworkDisabled {
+			t.Error("Docker networking is on")
 		}
 		res = run(t, r, spec.Session, "node1", "cat /proc/1/status | grep CapEff; ls /var/run/docker.sock 2>&1")
 		if !strings.Contains(string(res.Output), "No such file") {
@@ -177,28 +186,21 @@ func TestRuntimeEnvironment(t *testing.T) {
 		if err := r.cli.ContainerRestart(ctx, env.Nodes[1].Container, container.StopOptions{Timeout: &timeout}); err != nil {
 			t.Fatal(err)
 		}
-		c, err := r.cli.ContainerInspect(ctx, env.Nodes[1].Container)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := c.NetworkSettings.Networks[networkName(spec.Session)].IPAddress; got != env.Nodes[1].Address {
-			t.Errorf("node2 address after restart = %s, want %s", got, env.Nodes[1].Address)
-		}
-		res := run(t, r, spec.Session, "node1", "ping -c 1 -W 2 node2")
-		if res.ExitCode != 0 {
-			t.Errorf("node2 unreachable after restart: %s", res.Output)
-		}
-		// Watch takes the default route away again.
+		// Watch wires the restarted node again, at the same address.
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			res := run(t, r, spec.Session, "node2", "ip route")
-			if !strings.Contains(string(res.Output), "default") {
+			res := run(t, r, spec.Session, "node1", "ping -c 1 -W 1 node2")
+			if res.ExitCode == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("node2 has a default route after its restart:\n%s", res.Output)
+				t.Fatalf("node2 unreachable after its restart: %s", res.Output)
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+		res := run(t, r, spec.Session, "node2", "ip -4 -o addr show eth0")
+		if !strings.Contains(string(res.Output), " "+env.Nodes[1].Address+"/24") {
+			t.Errorf("node2 address after restart: %s, want %s", res.Output, env.Nodes[1].Address)
 		}
 		if res := run(t, r, spec.Session, "node2", "cat /data/file"); strings.TrimSpace(string(res.Output)) != "kept" {
 			t.Errorf("volume content after restart: %q", res.Output)
@@ -210,7 +212,7 @@ func TestRuntimeEnvironment(t *testing.T) {
 		if err != nil || !slices.Contains(ids, spec.Session) {
 			t.Fatalf("Sessions = %v, %v", ids, err)
 		}
-		other, _ := New(r.instance+"-other", "10.213.0.0/16")
+		other, _ := New(r.instance+"-other", "10.213.0.0/24")
 		if ids, _ := other.Sessions(ctx); slices.Contains(ids, spec.Session) {
 			t.Error("another instance sees this instance's session")
 		}

@@ -1,0 +1,503 @@
+// Command labbench measures the lab engine's figures against baselines taken
+// in the same run (`make bench`): it builds labd, runs it as its own process
+// on the real Docker daemon and drives it over HTTP like a browser would.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+	"github.com/vishvananda/netlink"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+)
+
+var (
+	runs     = flag.Int("runs", 10, "cold starts measured per kind")
+	warmRuns = flag.Int("warm-runs", 40, "warm-pool starts measured")
+	checks   = flag.Int("checks", 50, "checks measured")
+	crowd    = flag.Int("crowd", 100, "sessions started at once")
+	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak (default all)")
+)
+
+func main() {
+	flag.Parse()
+	if err := bench(); err != nil {
+		fmt.Fprintln(os.Stderr, "labbench:", err)
+		os.Exit(1)
+	}
+}
+
+type figure struct{ name, value, baseline, ratio, target string }
+
+var results []figure
+
+func report(f figure) {
+	results = append(results, f)
+	fmt.Printf("  %-46s %s\n", f.name, f.value)
+}
+
+func want(part string) bool {
+	return *only == "" || slices.Contains(strings.Split(*only, ","), part)
+}
+
+func bench() error {
+	tmp, err := os.MkdirTemp("", "labbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "labd")
+	build := exec.Command("go", "build", "-o", bin, "./labd")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build labd: %w", err)
+	}
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	ver, err := cli.ServerVersion(context.Background())
+	if err != nil {
+		return fmt.Errorf("docker: %w", err)
+	}
+	fmt.Printf("labbench: Docker %s (API %s), %d runs per cold figure\n", ver.Version, ver.APIVersion, *runs)
+
+	instance := fmt.Sprintf("bench-%d", time.Now().Unix())
+	l, err := startLabd(bin, filepath.Join(tmp, "data"), instance, "--max-per-user", "1000", "--max-sessions", "400")
+	if err != nil {
+		return err
+	}
+	defer l.stop()
+
+	if want("cold") {
+		if err := coldStarts(l); err != nil {
+			return err
+		}
+	}
+	if want("check") {
+		if err := checkLatency(l); err != nil {
+			return err
+		}
+	}
+	if want("crowd") {
+		if err := manyAtOnce(l); err != nil {
+			return err
+		}
+	}
+	if want("leak") {
+		if err := leaks(l, cli); err != nil {
+			return err
+		}
+	}
+	l.stop()
+	if want("warm") {
+		w, err := startLabd(bin, filepath.Join(tmp, "data-warm"), instance+"w", "--max-per-user", "1000",
+			"--warm-pool", "linux-basics=2", "--reap-every", "200ms")
+		if err != nil {
+			return err
+		}
+		err = warmStarts(w)
+		w.stop()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Println()
+	fmt.Printf("%-46s %-22s %-22s %-8s %s\n", "figure", "measured", "baseline", "ratio", "target")
+	for _, f := range results {
+		fmt.Printf("%-46s %-22s %-22s %-8s %s\n", f.name, f.value, f.baseline, f.ratio, f.target)
+	}
+	return nil
+}
+
+// labd is a labd process.
+type labd struct {
+	cmd    *exec.Cmd
+	url    string
+	tokens *auth.Tokens
+	admin  string
+	users  atomic.Int64
+}
+
+func startLabd(bin, data, instance string, args ...string) (*labd, error) {
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--labs", "labs",
+		"--site", "", "--instance", instance, "--log-level", "error"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(out)
+	l := &labd{cmd: cmd}
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "labd: listening on "); ok {
+			l.url = u
+			break
+		}
+	}
+	if l.url == "" {
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("labd did not start")
+	}
+	go io.Copy(io.Discard, out)
+	if l.tokens, err = auth.LoadTokens(data); err != nil {
+		return nil, err
+	}
+	l.admin, _ = l.tokens.Issue(auth.User{ID: "bench-admin", Role: auth.Admin}, 2*time.Hour)
+	return l, nil
+}
+
+func (l *labd) stop() {
+	if l.cmd.ProcessState != nil {
+		return
+	}
+	l.cmd.Process.Signal(os.Interrupt)
+	l.cmd.Wait()
+}
+
+// user returns a token for a new trainee.
+func (l *labd) user() string {
+	tok, _ := l.tokens.Issue(auth.User{ID: fmt.Sprintf("u%d", l.users.Add(1)), Role: auth.Trainee}, 2*time.Hour)
+	return tok
+}
+
+var httpc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 200}, Timeout: 10 * time.Minute}
+
+func (l *labd) call(method, path, token string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, l.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+		}
+	}
+	if resp.StatusCode >= 400 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	return resp.StatusCode, nil
+}
+
+type session struct {
+	ID, State, Reason string
+}
+
+// start creates a session and waits until it is ready; it returns the time
+// from POST until ready.
+func (l *labd) start(token, labID string) (session, time.Duration, error) {
+	t0 := time.Now()
+	var s session
+	if _, err := l.call("POST", "/api/sessions", token, map[string]string{"lab": labID}, &s); err != nil {
+		return s, 0, err
+	}
+	for s.State == "provisioning" {
+		if _, err := l.call("GET", "/api/sessions/"+s.ID+"?wait=60s", token, nil, &s); err != nil {
+			return s, 0, err
+		}
+	}
+	d := time.Since(t0)
+	if s.State != "ready" {
+		return s, d, fmt.Errorf("session %s %s: %s", s.ID, s.State, s.Reason)
+	}
+	return s, d, nil
+}
+
+func (l *labd) end(token, id string) error {
+	_, err := l.call("DELETE", "/api/sessions/"+id, token, nil, nil)
+	return err
+}
+
+// metric reads one value from /metrics.
+func (l *labd) metric(name string) (float64, error) {
+	req, _ := http.NewRequest("GET", l.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+l.admin)
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` ([0-9.e+]+)$`).FindSubmatch(data)
+	if m == nil {
+		return 0, fmt.Errorf("metric %s not found", name)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// rss is labd's resident memory in MB.
+func (l *labd) rss() float64 {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.cmd.Process.Pid))
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(data)
+	if m == nil {
+		return 0
+	}
+	kb, _ := strconv.ParseFloat(string(m[1]), 64)
+	return kb / 1024
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p)
+	return s[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+
+// dockerCLI is the baseline: the docker CLI doing what a one-node lab needs.
+func dockerCLI() (time.Duration, error) {
+	t0 := time.Now()
+	out, err := exec.Command("docker", "run", "-d", "--init", "academy/base", "sleep", "infinity").Output()
+	if err != nil {
+		return 0, fmt.Errorf("docker run: %w", err)
+	}
+	id := strings.TrimSpace(string(out))
+	if err := exec.Command("docker", "exec", id, "true").Run(); err != nil {
+		return 0, fmt.Errorf("docker exec: %w", err)
+	}
+	d := time.Since(t0)
+	exec.Command("docker", "rm", "-f", id).Run()
+	return d, nil
+}
+
+func coldStarts(l *labd) error {
+	fmt.Println("cold starts (baseline and labd interleaved):")
+	var base, one, three []time.Duration
+	for range *runs {
+		d, err := dockerCLI()
+		if err != nil {
+			return err
+		}
+		base = append(base, d)
+		for _, kind := range []struct {
+			lab string
+			out *[]time.Duration
+		}{{"linux-basics", &one}, {"cluster-network", &three}} {
+			tok := l.user()
+			s, d, err := l.start(tok, kind.lab)
+			if err != nil {
+				return err
+			}
+			*kind.out = append(*kind.out, d)
+			if err := l.end(tok, s.ID); err != nil {
+				return err
+			}
+		}
+	}
+	b, o, t := percentile(base, 0.5), percentile(one, 0.5), percentile(three, 0.5)
+	report(figure{"one-node cold start p50 (POST until ready)", ms(o), "docker CLI " + ms(b),
+		fmt.Sprintf("%.2f", float64(o)/float64(b)), "ratio ≤ 1.0"})
+	report(figure{"three-node cold start p50", ms(t), "one-node " + ms(o),
+		fmt.Sprintf("%.2f", float64(t)/float64(o)), "ratio ≤ 1.5"})
+	return nil
+}
+
+func checkLatency(l *labd) error {
+	fmt.Println("check round trips:")
+	tok := l.user()
+	s, _, err := l.start(tok, "linux-basics")
+	if err != nil {
+		return err
+	}
+	defer l.end(tok, s.ID)
+	var ds []time.Duration
+	for range *checks {
+		t0 := time.Now()
+		if _, err := l.call("POST", "/api/sessions/"+s.ID+"/steps/make-notes/check", tok, nil, nil); err != nil {
+			return err
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	// Baseline: the docker CLI running the same kind of command in a container.
+	id, err := exec.Command("docker", "run", "-d", "--init", "academy/base", "sleep", "infinity").Output()
+	if err != nil {
+		return err
+	}
+	cid := strings.TrimSpace(string(id))
+	defer exec.Command("docker", "rm", "-f", cid).Run()
+	var base []time.Duration
+	for range 20 {
+		t0 := time.Now()
+		exec.Command("docker", "exec", cid, "sh", "-c", "test -d /root/work").Run()
+		base = append(base, time.Since(t0))
+	}
+	p50, b50 := percentile(ds, 0.5), percentile(base, 0.5)
+	report(figure{"check round trip p50 (POST .../check)", fmt.Sprintf("%s (p99 %s)", ms(p50), ms(percentile(ds, 0.99))),
+		"docker exec " + ms(b50), fmt.Sprintf("%.2f", float64(p50)/float64(b50)), "p50 ≤ 150 ms"})
+	return nil
+}
+
+func manyAtOnce(l *labd) error {
+	fmt.Printf("%d one-node sessions at once:\n", *crowd)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			if r := int64(l.rss()); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	t0 := time.Now()
+	type started struct {
+		tok string
+		s   session
+		err error
+	}
+	out := make([]started, *crowd)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			tok := l.user()
+			s, _, err := l.start(tok, "linux-basics")
+			out[i] = started{tok, s, err}
+		})
+	}
+	wg.Wait()
+	all := time.Since(t0)
+	close(stop)
+	ready := 0
+	for _, o := range out {
+		if o.err == nil {
+			ready++
+		} else {
+			fmt.Println("  ", o.err)
+		}
+	}
+	report(figure{fmt.Sprintf("%d sessions at once: ready", *crowd), fmt.Sprintf("%d in %.1f s", ready, all.Seconds()),
+		"", "", "all ready"})
+	report(figure{"labd peak RSS during that", fmt.Sprintf("%d MB", peak.Load()), "", "", "≤ 150 MB"})
+	for _, o := range out {
+		if o.err == nil {
+			wg.Go(func() { l.end(o.tok, o.s.ID) })
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func leaks(l *labd, cli *client.Client) error {
+	fmt.Printf("%d create/destroy cycles:\n", *cycles)
+	time.Sleep(time.Second)
+	before, err := l.metric("go_goroutines")
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(*cycles) {
+				tok := l.user()
+				s, _, err := l.start(tok, "linux-basics")
+				if err == nil {
+					err = l.end(tok, s.ID)
+				}
+				if err != nil {
+					failures.Add(1)
+					fmt.Println("  ", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(t0)
+	time.Sleep(2 * time.Second) // let idle connections and timers settle
+	after, err := l.metric("go_goroutines")
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", "academy.session"))
+	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
+	bridges := 0
+	if links, err := netlink.LinkList(); err == nil {
+		for _, link := range links {
+			if strings.HasPrefix(link.Attrs().Alias, "academy/") {
+				bridges++
+			}
+		}
+	}
+	report(figure{fmt.Sprintf("%d cycles (4 at a time)", *cycles), fmt.Sprintf("%.1f s, %d failed", took.Seconds(), failures.Load()), "", "", "0 failed"})
+	report(figure{"left: containers/networks/volumes/bridges", fmt.Sprintf("%d/%d/%d/%d", len(cs), len(ns), len(vs.Volumes), bridges), "", "", "0/0/0/0"})
+	report(figure{"labd goroutines before → after", fmt.Sprintf("%.0f → %.0f", before, after), "", "", "back where it started"})
+	return nil
+}
+
+func warmStarts(l *labd) error {
+	fmt.Println("warm-pool starts:")
+	waitPool := func() error {
+		deadline := time.Now().Add(2 * time.Minute)
+		for time.Now().Before(deadline) {
+			if n, err := l.metric(`labd_warm_pool_ready{lab="linux-basics"}`); err == nil && n >= 2 {
+				return nil
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return fmt.Errorf("the warm pool did not fill")
+	}
+	var ds []time.Duration
+	for range *warmRuns {
+		if err := waitPool(); err != nil {
+			return err
+		}
+		tok := l.user()
+		s, d, err := l.start(tok, "linux-basics")
+		if err != nil {
+			return err
+		}
+		ds = append(ds, d)
+		l.end(tok, s.ID)
+	}
+	report(figure{"warm-pool start p50 / p99 (POST until ready)", fmt.Sprintf("%s / %s", ms(percentile(ds, 0.5)), ms(percentile(ds, 0.99))),
+		"", "", "p50 ≤ 50 ms, p99 ≤ 150 ms"})
+	return nil
+}
