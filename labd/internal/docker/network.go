@@ -1,7 +1,6 @@
 package docker
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base32"
@@ -221,12 +220,14 @@ func hostsFile(names []string, addrs []string) []byte {
 	return b.Bytes()
 }
 
-// tarFile is a tar archive of one file, for CopyToContainer.
-func tarFile(name string, data []byte) *bytes.Buffer {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
-	tw.Write(data)
-	tw.Close()
-	return &buf
+// writeHosts writes a node's /etc/hosts through its root as the host sees it
+// (/proc/PID/root). os.Root keeps every step of the path inside the node's
+// root, so no symlink in the node can point the write at the host.
+func writeHosts(pid int, data []byte) error {
+	root, err := os.OpenRoot(fmt.Sprintf("/proc/%d/root", pid))
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFile("etc/hosts", data, 0o644)
 }

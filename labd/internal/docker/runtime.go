@@ -142,32 +142,38 @@ func (r *Runtime) startNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, a
 	if err != nil {
 		return "", err
 	}
-	if err := r.cli.CopyToContainer(ctx, id, "/etc", tarFile("hosts", hosts), container.CopyToContainerOptions{}); err != nil {
-		return id, fmt.Errorf("hosts file of %s: %w", n.Name, err)
-	}
 	if err := r.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return id, fmt.Errorf("start node %s: %w", n.Name, err)
 	}
-	return id, r.wireContainer(ctx, id)
+	pid, err := r.wireContainer(ctx, id)
+	if err != nil {
+		return id, err
+	}
+	// Written once, before anyone works in the node; it stays across restarts.
+	if err := writeHosts(pid, hosts); err != nil {
+		return id, fmt.Errorf("hosts file of %s: %w", n.Name, err)
+	}
+	return id, nil
 }
 
-// wireContainer wires a started node, reading where it belongs from its labels.
-func (r *Runtime) wireContainer(ctx context.Context, id string) error {
+// wireContainer wires a started node, reading where it belongs from its
+// labels, and returns the pid of its init process.
+func (r *Runtime) wireContainer(ctx context.Context, id string) (int, error) {
 	c, err := r.cli.ContainerInspect(ctx, id)
 	if err != nil {
-		return fmt.Errorf("inspect %s: %w", id, err)
+		return 0, fmt.Errorf("inspect %s: %w", id, err)
 	}
 	l := c.Config.Labels
 	node := l[LabelNode]
 	if c.State == nil || c.State.Pid == 0 {
-		return fmt.Errorf("node %s is not running", node)
+		return 0, fmt.Errorf("node %s is not running", node)
 	}
 	ip, err := netip.ParseAddr(l[LabelAddress])
 	if err != nil {
-		return fmt.Errorf("node %s: bad address label %q", node, l[LabelAddress])
+		return 0, fmt.Errorf("node %s: bad address label %q", node, l[LabelAddress])
 	}
 	ipnet := &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(r.subnet.Bits(), 32)}
-	return r.wire(c.State.Pid, l[LabelSession], node, ipnet)
+	return c.State.Pid, r.wire(c.State.Pid, l[LabelSession], node, ipnet)
 }
 
 // Watch follows the daemon's events until ctx ends and wires every node of
@@ -185,7 +191,7 @@ func (r *Runtime) Watch(ctx context.Context, log func(msg string, args ...any)) 
 			select {
 			case m := <-msgs:
 				go func() {
-					if err := r.wireContainer(ctx, m.Actor.ID); err != nil && ctx.Err() == nil {
+					if _, err := r.wireContainer(ctx, m.Actor.ID); err != nil && ctx.Err() == nil {
 						log("wire restarted node", "container", m.Actor.ID, "err", err)
 					}
 				}()
