@@ -68,7 +68,14 @@ func startLabd(t *testing.T, data, instance, labsDir string, extra ...string) *l
 		t.Fatal(err)
 	}
 	l.rt = rt
-	t.Cleanup(func() { l.stop(t) })
+	t.Cleanup(func() {
+		l.stop(t)
+		// A stopped labd leaves its sessions for the next one; tests leave nothing.
+		ids, _ := rt.Sessions(context.Background())
+		for _, id := range ids {
+			rt.Destroy(context.Background(), id)
+		}
+	})
 	return l
 }
 

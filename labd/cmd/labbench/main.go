@@ -31,6 +31,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/docker"
 )
 
 var (
@@ -121,6 +122,8 @@ func bench() error {
 		}
 		err = warmStarts(w)
 		w.stop()
+		// A stopped labd leaves its pool for the next one to adopt; the bench has no next one.
+		removeInstance(instance + "w")
 		if err != nil {
 			return err
 		}
@@ -135,7 +138,8 @@ func bench() error {
 
 // labd is a labd process.
 type labd struct {
-	cmd    *exec.Cmd
+	cmd      *exec.Cmd
+	instance string
 	url    string
 	tokens *auth.Tokens
 	admin  string
@@ -154,7 +158,7 @@ func startLabd(bin, data, instance string, args ...string) (*labd, error) {
 		return nil, err
 	}
 	sc := bufio.NewScanner(out)
-	l := &labd{cmd: cmd}
+	l := &labd{cmd: cmd, instance: instance}
 	for sc.Scan() {
 		if u, ok := strings.CutPrefix(sc.Text(), "labd: listening on "); ok {
 			l.url = u
@@ -454,14 +458,14 @@ func leaks(l *labd, cli *client.Client) error {
 		return err
 	}
 	ctx := context.Background()
-	f := filters.NewArgs(filters.Arg("label", "academy.session"))
+	f := filters.NewArgs(filters.Arg("label", "academy.instance="+l.instance))
 	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
 	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	bridges := 0
 	if links, err := netlink.LinkList(); err == nil {
 		for _, link := range links {
-			if strings.HasPrefix(link.Attrs().Alias, "academy/") {
+			if strings.HasPrefix(link.Attrs().Alias, "academy/"+l.instance+"/") {
 				bridges++
 			}
 		}
@@ -500,4 +504,18 @@ func warmStarts(l *labd) error {
 	report(figure{"warm-pool start p50 / p99 (POST until ready)", fmt.Sprintf("%s / %s", ms(percentile(ds, 0.5)), ms(percentile(ds, 0.99))),
 		"", "", "p50 ≤ 50 ms, p99 ≤ 150 ms"})
 	return nil
+}
+
+// removeInstance removes every session an instance left on the daemon.
+func removeInstance(instance string) {
+	rt, err := docker.New(instance, "10.213.0.0/24")
+	if err != nil {
+		return
+	}
+	defer rt.Close()
+	ctx := context.Background()
+	ids, _ := rt.Sessions(ctx)
+	for _, id := range ids {
+		rt.Destroy(ctx, id)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -65,10 +66,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
-	if s.SiteDir != "" {
-		if st, err := os.Stat(s.SiteDir); err == nil && st.IsDir() {
-			mux.Handle("GET /", http.FileServer(http.Dir(s.SiteDir)))
-		}
+	if st, err := os.Stat(s.SiteDir); s.SiteDir != "" && err == nil && st.IsDir() {
+		mux.Handle("GET /", http.FileServer(http.Dir(s.SiteDir)))
+	} else {
+		mux.HandleFunc("GET /{$}", s.placeholder)
 	}
 	s.handler = s.logRequests(mux)
 	return s.handler
@@ -187,4 +188,24 @@ func readJSON(r *http.Request, v any) error {
 		return &httpError{http.StatusBadRequest, "invalid_json", "the body holds more than one JSON value"}
 	}
 	return nil
+}
+
+// placeholder is the home page while the site has not been built: it says
+// what runs and where to go.
+func (s *Server) placeholder(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var labs strings.Builder
+	for _, d := range s.Labs.Catalog().All() {
+		fmt.Fprintf(&labs, "<li><b>%s</b> — %s / %s (%s, %d nodes, %d steps)</li>\n",
+			html.EscapeString(d.ID), html.EscapeString(d.Title.ZH), html.EscapeString(d.Title.EN),
+			d.Duration, len(d.Nodes), len(d.Steps))
+	}
+	fmt.Fprintf(w, `<!doctype html><html lang="en"><meta charset="utf-8"><title>XSKY Academy labd</title>
+<body style="font-family:sans-serif;max-width:42rem;margin:3rem auto;line-height:1.5">
+<h1>XSKY Academy · labd is running</h1>
+<p>The portal site has not been built yet. The lab API answers at <code>/api/</code>: get a token with
+<code>bin/labd token --user you --role trainee</code> and send it as <code>Authorization: Bearer …</code>.</p>
+<h2>Labs</h2><ul>%s</ul>
+<p><a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p></body></html>
+`, labs.String())
 }
