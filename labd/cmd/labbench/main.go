@@ -140,10 +140,10 @@ func bench() error {
 type labd struct {
 	cmd      *exec.Cmd
 	instance string
-	url    string
-	tokens *auth.Tokens
-	admin  string
-	users  atomic.Int64
+	url      string
+	tokens   *auth.Tokens
+	admin    string
+	users    atomic.Int64
 }
 
 func startLabd(bin, data, instance string, args ...string) (*labd, error) {
