@@ -286,7 +286,12 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	}
 	if err != nil {
 		e.s.State, e.s.Reason, e.s.Ended = Failed, err.Error(), now
-		s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+		if s.ctx.Err() != nil {
+			e.s.Reason = "labd stopped while the session was starting"
+			s.log.Info("provisioning stopped: labd is closing", "session", id, "lab", def.ID)
+		} else {
+			s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+		}
 	} else {
 		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
 		if e.s.Owner != "" {
