@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -116,4 +117,21 @@ type Filter struct {
 	Owner string // "" for any
 	Live  bool   // only provisioning or ready
 	Limit int    // 0 for no limit
+}
+
+// Shell is an interactive shell in a node, on a terminal: its output is
+// read, its input written. Read returns io.EOF after the last output.
+type Shell interface {
+	io.ReadWriter
+	// Resize sets the terminal size.
+	Resize(cols, rows int) error
+	// Wait returns the exit code; call it after Read has returned io.EOF.
+	Wait() (int, error)
+	// Kill ends the shell and what it started.
+	Kill() error
+}
+
+// Shells starts shells in nodes; runtimes that offer terminals implement it.
+type Shells interface {
+	StartShell(ctx context.Context, session, node string, cols, rows int) (Shell, error)
 }
