@@ -22,6 +22,9 @@ type config struct {
 	WarmPool    map[string]int
 	Subnet      string
 	Instance    string
+	Runtime     string
+	Grace       time.Duration
+	Origins     []string
 	ReapEvery   time.Duration
 	LogLevel    slog.Level
 
@@ -50,6 +53,20 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	num(&c.MaxSessions, "max-sessions", "LABD_MAX_SESSIONS", 120, "live lab environments in all, warm pools included")
 	str(&c.Instance, "instance", "LABD_INSTANCE", "default", "this labd's name on the Docker daemon: it adopts and removes only its own sessions")
 	str(&c.Subnet, "lab-subnet", "LABD_LAB_SUBNET", "10.213.0.0/24", "node addresses inside every lab session (sessions never share a network)")
+	str(&c.Runtime, "runtime", "LABD_RUNTIME", "docker", "docker, or local: processes on this machine in a folder per node, for development only, NOT a sandbox")
+	grace := "10m"
+	if v := getenv("LABD_TERMINAL_GRACE"); v != "" {
+		grace = v
+	}
+	fs.Func("terminal-grace", "how long a shell outlives its dropped connection ($LABD_TERMINAL_GRACE, default 10m)", func(s string) error {
+		grace = s
+		return nil
+	})
+	origins := getenv("LABD_ORIGINS")
+	fs.Func("origins", "other origins whose pages may open terminals, comma-separated ($LABD_ORIGINS)", func(s string) error {
+		origins = s
+		return nil
+	})
 	pool := getenv("LABD_WARM_POOL")
 	fs.Func("warm-pool", "ready environments kept per lab, as lab=N,lab=N ($LABD_WARM_POOL)", func(s string) error {
 		pool = s
@@ -72,6 +89,17 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		var err error
 		if c.WarmPool, err = parseWarmPool(pool); err != nil {
 			return err
+		}
+		if c.Grace, err = time.ParseDuration(grace); err != nil || c.Grace <= 0 {
+			return fmt.Errorf("terminal-grace: want a duration such as 10m, found %q", grace)
+		}
+		for o := range strings.SplitSeq(origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				c.Origins = append(c.Origins, o)
+			}
+		}
+		if c.Runtime != "docker" && c.Runtime != "local" {
+			return fmt.Errorf("runtime: want docker or local, found %q", c.Runtime)
 		}
 		if c.ReapEvery, err = time.ParseDuration(reap); err != nil || c.ReapEvery <= 0 {
 			return fmt.Errorf("reap-every: want a duration such as 5s, found %q", reap)

@@ -20,7 +20,9 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/local"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
 const usage = `labd runs XSKY Academy's lab sessions and serves the portal.
@@ -173,27 +175,46 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	rt, err := docker.New(cfg.Instance, cfg.Subnet)
-	if err != nil {
-		return err
+	var rt interface {
+		lab.Runtime
+		lab.Shells
 	}
-	defer rt.Close()
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = rt.Ping(pctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
+	var ready = map[string]api.Checker{"database": db}
+	switch cfg.Runtime {
+	case "local":
+		log.Warn("RUNTIME LOCAL: lab nodes are plain processes on this machine with labd's rights. NOT A SANDBOX: for development only.")
+		local, err := local.New(filepath.Join(cfg.Data, "local-nodes"))
+		if err != nil {
+			return err
+		}
+		rt = local
+	default:
+		d, err := docker.New(cfg.Instance, cfg.Subnet)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = d.Ping(pctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
+		}
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go d.Watch(wctx, log.Warn)
+		rt, ready["docker"] = d, d
 	}
-
-	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go rt.Watch(wctx, log.Warn)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := lab.NewService(lab.Config{
+	var svc *lab.Service
+	terms := terminal.NewManager(rt, filepath.Join(cfg.Data, "recordings"), cfg.Grace,
+		func(session string) { svc.Touch(session) }, log)
+	defer terms.Close()
+	svc = lab.NewService(lab.Config{
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
-		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg),
+		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg), OnDestroy: terms.EndSession,
 	}, catalog, rt, db)
 	if err := svc.Start(ctx); err != nil {
 		return err
@@ -201,8 +222,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer svc.Close()
 
 	srv := &api.Server{
-		Labs: svc, Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg,
-		Ready: map[string]api.Checker{"database": db, "docker": rt},
+		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
 type testServer struct {
@@ -50,7 +51,10 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	t.Cleanup(svc.Close)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	tokens := auth.NewTokens(key)
-	s := &Server{Labs: svc, Tokens: tokens, Registry: reg, Ready: map[string]Checker{"database": db}}
+	terms := terminal.NewManager(rt, t.TempDir(), time.Minute, svc.Touch, nil)
+	t.Cleanup(terms.Close)
+	s := &Server{Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
+		Ready: map[string]Checker{"database": db}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt}
@@ -298,14 +302,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for _, c := range callers {
 			t.Run(rt.Method+" "+rt.Pattern+" as "+c.name, func(t *testing.T) {
 				id := ts.readySession(t, alice) // fresh each time: DELETE ends it
-				path := strings.NewReplacer("{id}", id, "{lab}", "demo", "{step}", "one").Replace(rt.Pattern)
+				t.Cleanup(func() { ts.api.Labs.Destroy(context.Background(), lab.Actor{User: "alice"}, id) })
+				path := strings.NewReplacer("{id}", id, "{lab}", "demo", "{step}", "one", "{node}", "node1",
+					"{file}", "node1-1.cast").Replace(rt.Pattern)
+				if rt.Pattern == "/api/sessions/{id}/recordings/{file}" {
+					// Make the recording exist: open the owner's terminal once.
+					openTerminal(t, ts, alice, id)
+				}
 				var body []byte
 				if rt.Method == "POST" && rt.Pattern == "/api/sessions" {
 					body = []byte(`{"lab":"other"}`)
 				}
 				r := ts.do(t, rt.Method, path, c.token, body)
 				ownsPath := strings.Contains(rt.Pattern, "{id}")
+				// Lecturers watch trainees: terminals (as observers) and recordings.
+				watches := strings.Contains(rt.Pattern, "/ticket") || strings.Contains(rt.Pattern, "/recordings")
 				switch {
+				case rt.Access.kind == ticketed:
+					if r.status != 401 {
+						t.Errorf("websocket without a ticket: %d, want 401 (%s)", r.status, r.body)
+					}
 				case rt.Access.kind == public:
 					if r.status >= 400 {
 						t.Errorf("public route: %d %s", r.status, r.body)
@@ -318,7 +334,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if r.status != 403 {
 						t.Errorf("role %s: %d, want 403", c.role, r.status)
 					}
-				case ownsPath && !c.owner && !c.admin:
+				case ownsPath && !c.owner && !c.admin && !(watches && c.role == auth.Lecturer):
 					if r.status != 404 {
 						t.Errorf("someone else's session: %d, want 404 (%s)", r.status, r.body)
 					}
@@ -332,7 +348,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 					r.json(t, &s)
 					ts.api.Labs.Destroy(context.Background(), lab.Actor{User: s.Owner}, s.ID)
 				}
-				ts.api.Labs.Destroy(context.Background(), lab.Actor{User: "alice"}, id)
 			})
 		}
 	}
@@ -364,4 +379,31 @@ func TestMetricsAndHealth(t *testing.T) {
 	if !ready.Ready || ready.Checks["database"] != "ok" {
 		t.Errorf("readyz: %+v", ready)
 	}
+}
+
+// openTerminal opens (and closes) the owner's terminal on node1 of session id.
+func openTerminal(t *testing.T, ts *testServer, token, id string) {
+	t.Helper()
+	var tk struct{ Ticket string }
+	if r := ts.do(t, "POST", "/api/sessions/"+id+"/nodes/node1/ticket", token, nil); r.status != 201 {
+		t.Fatalf("ticket: %d %s", r.status, r.body)
+	} else {
+		r.json(t, &tk)
+	}
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/sessions/" + id + "/nodes/node1/terminal"
+	c, _, err := terminal.Dial(context.Background(), url, tk.Ticket, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Send(terminal.Input([]byte("hi")))
+	for {
+		f, err := c.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == terminal.TypeOutput {
+			break
+		}
+	}
+	c.Close()
 }

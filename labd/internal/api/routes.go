@@ -13,6 +13,7 @@ const (
 	public        accessKind = iota // anyone, signed in or not
 	authenticated                   // any signed-in user; handlers check ownership
 	roles                           // only the listed roles
+	ticketed                        // a single-use terminal ticket instead of a token
 )
 
 // Access says who may call a route.
@@ -26,6 +27,10 @@ var Public = Access{kind: public}
 
 // Authenticated routes need any valid token; the handler checks ownership.
 var Authenticated = Access{kind: authenticated}
+
+// Ticketed routes are websockets opened with a ticket (browsers cannot send
+// headers on them); the handler redeems it.
+var Ticketed = Access{kind: ticketed}
 
 // Roles limits a route to some roles.
 func Roles(r ...auth.Role) Access { return Access{kind: roles, roles: r} }
@@ -59,5 +64,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/sessions/{id}/steps/{step}/check", Authenticated, s.checkStep},
 		{"POST", "/api/sessions/{id}/reset", Authenticated, s.resetSession},
 		{"POST", "/api/sessions/{id}/extend", Authenticated, s.extendSession},
+		{"POST", "/api/sessions/{id}/nodes/{node}/ticket", Authenticated, s.createTicket},
+		{"GET", "/api/sessions/{id}/nodes/{node}/terminal", Ticketed, s.openTerminal},
+		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
+		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
 	}
 }

@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
 // Checker is something /readyz asks (the database, the Docker daemon).
@@ -30,7 +33,11 @@ type Checker interface {
 
 // Server serves the API.
 type Server struct {
-	Labs    *lab.Service
+	Labs      *lab.Service
+	Terminals *terminal.Manager
+	Tickets   *auth.Tickets
+	// Origins may open terminals besides the site's own origin.
+	Origins []string
 	Tokens  *auth.Tokens
 	Log     *slog.Logger
 	Ready   map[string]Checker // name -> dependency, for /readyz
@@ -79,7 +86,7 @@ func (s *Server) Handler() http.Handler {
 // then runs the handler and maps its error.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rt.Access.kind != public {
+		if rt.Access.kind != public && rt.Access.kind != ticketed {
 			u, err := s.authenticate(r)
 			if err != nil {
 				writeError(w, r, s.Log, err)
@@ -145,6 +152,14 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack lets the websocket upgrade take the connection over.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
 
 // logRequests logs API calls (method, path, status, time), never headers:
 // tokens must not reach the logs.

@@ -23,6 +23,9 @@ type Config struct {
 	Log       *slog.Logger
 	Metrics   Metrics
 	Now       func() time.Time
+	// OnDestroy is called before a session's environment is removed (it
+	// ended, was reset or failed): the terminals end their shells.
+	OnDestroy func(session string)
 }
 
 // Metrics receives the figures the service measures; the API exports them.
@@ -356,6 +359,9 @@ func (s *Service) notifyLocked(e *entry) {
 
 // destroyEnv removes a session's environment, not bound to any caller's context.
 func (s *Service) destroyEnv(id string) {
+	if s.cfg.OnDestroy != nil {
+		s.cfg.OnDestroy(id)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := s.rt.Destroy(ctx, id); err != nil {

@@ -334,6 +334,15 @@ func TestRecovery(t *testing.T) {
 	rt.Exec(ctx, kept.ID, "node1", lab.Command{Script: "touch two"})
 	first.svc.Check(ctx, alice, kept.ID, "two")
 	lost := first.ready(t, bob, "demo")
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, pool := first.svc.Stats(); pool["other"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pool did not fill")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	// A session caught provisioning by the crash.
 	rt.Gate = make(chan struct{})
 	stuck, _, _ := first.svc.Create(ctx, "carol", "demo")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -106,7 +107,7 @@ func Lab(id string, setup ...string) *lab.Definition {
 		ID: id, Title: lab.Text{ZH: "测试", EN: "Test"},
 		Duration: lab.Duration(10 * time.Minute), TimeLimit: lab.Duration(time.Hour),
 		IdleTimeout: lab.Duration(20 * time.Minute), ExtendBy: lab.Duration(30 * time.Minute),
-		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny"}},
+		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny", Terminal: true}},
 	}
 	for _, s := range setup {
 		d.Setup = append(d.Setup, lab.Script{Node: "node1", Script: "setup.sh", Body: s, Timeout: lab.Duration(time.Minute)})
@@ -118,3 +119,27 @@ func Lab(id string, setup ...string) *lab.Definition {
 	}
 	return d
 }
+
+// StartShell starts a fake shell that echoes its input back.
+func (f *Runtime) StartShell(ctx context.Context, session, node string, cols, rows int) (lab.Shell, error) {
+	f.mu.Lock()
+	_, ok := f.envs[session][node]
+	f.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("node %s is not running", node)
+	}
+	r, w := io.Pipe()
+	return &echoShell{r: r, w: w}, nil
+}
+
+// echoShell is a fake shell: what is written comes back as output.
+type echoShell struct {
+	r *io.PipeReader
+	w *io.PipeWriter
+}
+
+func (s *echoShell) Read(p []byte) (int, error)  { return s.r.Read(p) }
+func (s *echoShell) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s *echoShell) Resize(cols, rows int) error { return nil }
+func (s *echoShell) Wait() (int, error)          { return 0, nil }
+func (s *echoShell) Kill() error                 { return s.w.Close() }

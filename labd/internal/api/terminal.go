@@ -1,0 +1,169 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
+)
+
+// terminalSession finds the session a caller may open a terminal of, and
+// whether they would only watch: the owner writes; an admin or a lecturer
+// watching someone else's session observes.
+func (s *Server) terminalSession(ctx context.Context, u auth.User, id, node string) (*lab.Session, bool, error) {
+	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	sess, err := s.Labs.Session(ctx, a, id)
+	if err != nil {
+		return nil, false, err
+	}
+	def, ok := s.Labs.Catalog().Lab(sess.Lab)
+	if !ok {
+		return nil, false, lab.Errorf(lab.EConflict, "the lab %q is no longer offered", sess.Lab)
+	}
+	if n, ok := def.Node(node); !ok || !n.Terminal {
+		return nil, false, lab.Errorf(lab.ENotFound, "node %q of this lab has no terminal", node)
+	}
+	if sess.State != lab.Ready {
+		return nil, false, lab.Errorf(lab.EConflict, "the lab session is %s: terminals open once it is ready", sess.State)
+	}
+	return sess, sess.Owner != u.ID, nil
+}
+
+// createTicket answers {ticket, role, expires_at}: the ticket opens the
+// terminal websocket once, within a minute.
+func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
+	u, _ := auth.FromContext(r.Context())
+	id, node := r.PathValue("id"), r.PathValue("node")
+	_, observer, err := s.terminalSession(r.Context(), u, id, node)
+	if err != nil {
+		return err
+	}
+	t := s.Tickets.Issue(auth.Ticket{User: u, Session: id, Node: node, Observer: observer})
+	role := "writer"
+	if observer {
+		role = "observer"
+	}
+	return writeJSON(w, http.StatusCreated, map[string]any{
+		"ticket": t, "role": role, "expires_at": time.Now().Add(auth.TicketTTL),
+	})
+}
+
+// originAllowed: browsers send Origin on websockets; it must be this site or
+// one on the allowlist. Programs that send none are let through (they need
+// a ticket all the same, and a page cannot leave Origin out).
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if slices.Contains(s.Origins, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+// ticketFrom finds "ticket.<id>" among the offered subprotocols.
+func ticketFrom(r *http.Request) string {
+	for _, p := range websocket.Subprotocols(r) {
+		if t, ok := strings.CutPrefix(p, "ticket."); ok {
+			return t
+		}
+	}
+	return ""
+}
+
+var upgrader = websocket.Upgrader{
+	Subprotocols:    []string{terminal.Protocol},
+	ReadBufferSize:  16 << 10,
+	WriteBufferSize: 64 << 10,
+	// Origin is checked before the upgrade, with a JSON error.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// openTerminal upgrades to a tty.v1 websocket on the node's shell.
+func (s *Server) openTerminal(w http.ResponseWriter, r *http.Request) error {
+	if !s.originAllowed(r) {
+		return &httpError{http.StatusForbidden, "origin_not_allowed", "this page's origin may not open terminals"}
+	}
+	id, node := r.PathValue("id"), r.PathValue("node")
+	tk, ok := s.Tickets.Redeem(ticketFrom(r))
+	if !ok {
+		return &httpError{http.StatusUnauthorized, "unauthorized", "a terminal needs a fresh ticket: POST .../ticket first"}
+	}
+	if !slices.Contains(websocket.Subprotocols(r), terminal.Protocol) {
+		return &httpError{http.StatusBadRequest, "protocol", "offer the tty.v1 subprotocol"}
+	}
+	if tk.Session != id || tk.Node != node {
+		return &httpError{http.StatusForbidden, "forbidden", "this ticket is for another terminal"}
+	}
+	// The session may have ended since the ticket was issued.
+	if _, _, err := s.terminalSession(r.Context(), tk.User, id, node); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	from, _ := strconv.ParseUint(q.Get("from"), 10, 64)
+	cols, rows := sizeParam(q.Get("cols"), 80, terminal.MaxCols), sizeParam(q.Get("rows"), 24, terminal.MaxRows)
+	hub, err := s.Terminals.Hub(r.Context(), id, node, !tk.Observer, cols, rows)
+	if err != nil {
+		return err
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // the upgrader has answered
+	}
+	c, _ := hub.Attach(tk.Observer, from)
+	if !tk.Observer {
+		s.Labs.Touch(id)
+	}
+	terminal.Serve(ws, c, s.Log)
+	return nil
+}
+
+func sizeParam(v string, def, max int) int {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < terminal.MinSize || n > max {
+		return def
+	}
+	return n
+}
+
+func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) error {
+	u, _ := auth.FromContext(r.Context())
+	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	if _, err := s.Labs.Session(r.Context(), a, r.PathValue("id")); err != nil {
+		return err
+	}
+	recs, err := s.Terminals.Recordings(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, recs)
+}
+
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) error {
+	u, _ := auth.FromContext(r.Context())
+	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	id := r.PathValue("id")
+	if _, err := s.Labs.Session(r.Context(), a, id); err != nil {
+		return err
+	}
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".cast")
+	path, found := s.Terminals.RecordingPath(id, name)
+	if !ok || !found {
+		return lab.Errorf(lab.ENotFound, "no recording %q", r.PathValue("file"))
+	}
+	w.Header().Set("Content-Type", "application/x-asciicast")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+"-"+name+`.cast"`)
+	http.ServeFile(w, r, path)
+	return nil
+}
