@@ -40,7 +40,7 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term (default all)")
 )
 
 func main() {
@@ -103,6 +103,11 @@ func bench() error {
 			return err
 		}
 	}
+	if want("term") {
+		if err := dockerEcho(l); err != nil {
+			return err
+		}
+	}
 	if want("crowd") {
 		if err := manyAtOnce(l); err != nil {
 			return err
@@ -114,6 +119,11 @@ func bench() error {
 		}
 	}
 	l.stop()
+	if want("term") {
+		if err := terminals(bin, tmp, instance); err != nil {
+			return err
+		}
+	}
 	if want("warm") {
 		w, err := startLabd(bin, filepath.Join(tmp, "data-warm"), instance+"w", "--max-per-user", "1000",
 			"--warm-pool", "linux-basics=2", "--reap-every", "200ms")
@@ -518,4 +528,29 @@ func removeInstance(instance string) {
 	for _, id := range ids {
 		rt.Destroy(ctx, id)
 	}
+}
+
+// dockerEcho measures keystroke echo through labd to a shell in a lab node
+// (docker exec on a TTY).
+func dockerEcho(l *labd) error {
+	fmt.Println("terminal on Docker:")
+	tok := l.user()
+	s, _, err := l.start(tok, "linux-basics")
+	if err != nil {
+		return err
+	}
+	defer l.end(tok, s.ID)
+	t, err := l.openTerm(tok, s.ID, "node1")
+	if err != nil {
+		return err
+	}
+	defer t.r.Close()
+	time.Sleep(500 * time.Millisecond)
+	ds, err := t.echoes(1000)
+	if err != nil {
+		return err
+	}
+	report(figure{"keystroke echo via labd, docker exec: p50 / p99", fmt.Sprintf("%s / %s", us(percentile(ds, .5)), us(percentile(ds, .99))),
+		"", "", "report"})
+	return nil
 }

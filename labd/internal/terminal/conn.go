@@ -14,6 +14,9 @@ import (
 const (
 	writeWait  = 10 * time.Second // a frame that cannot be written in this time ends the connection
 	pingEvery  = 20 * time.Second
+	// observerPace spaces an observer's frames: a watcher sees 40 updates a
+	// second, and a hundred watchers of a busy terminal cost little.
+	observerPace = 25 * time.Millisecond
 	readWithin = 60 * time.Second // the client must send something (a pong at least) this often
 )
 
@@ -91,6 +94,12 @@ func Serve(ws *websocket.Conn, c *Client, log *slog.Logger) {
 		frame = AppendOutput(frame[:0], off, buf[:n])
 		if err := conn.write(websocket.BinaryMessage, frame); err != nil {
 			break
+		}
+		if c.Observer {
+			select {
+			case <-readDone:
+			case <-time.After(observerPace):
+			}
 		}
 	}
 	ws.Close()

@@ -13,17 +13,26 @@ import (
 
 // Recorder writes a terminal's output as asciicast v2: a header line, then
 // one JSON array per event: [seconds, "o", text], [seconds, "r", "COLSxROWS"]
-// and, at the end, [seconds, "x", "CODE"]. Output is split on UTF-8
-// boundaries: an incomplete character at the end of a read waits for the
+// and, at the end, [seconds, "x", "CODE"]. Output that arrives within
+// coalesce of the event's start joins that event (fewer, larger events cost
+// far less to write, and a player cannot show the difference). Output is cut
+// on UTF-8 boundaries: an incomplete character at the end waits for its
 // rest, so every event is valid text.
 type Recorder struct {
 	mu      sync.Mutex
 	f       *os.File
 	w       *bufio.Writer
 	start   time.Time
-	pending []byte // the start of a character cut by a read
+	pending []byte    // output not yet written as an event
+	since   time.Time // when the pending output began
 	closed  bool
+	line    []byte
 }
+
+const (
+	coalesce   = 10 * time.Millisecond
+	maxPending = 64 << 10
+)
 
 // Header is an asciicast v2 header.
 type Header struct {
@@ -49,26 +58,46 @@ func NewRecorder(path string, cols, rows int, title string) (*Recorder, error) {
 	return r, nil
 }
 
-func (r *Recorder) event(kind, data string) {
+// event writes one event line at time at.
+func (r *Recorder) event(at time.Time, kind string, data []byte) {
 	if r.closed {
 		return
 	}
-	t := time.Since(r.start).Seconds()
-	line, _ := json.Marshal([]any{json.Number(strconv.FormatFloat(t, 'f', 6, 64)), kind, data})
-	r.w.Write(line)
-	r.w.WriteByte('\n')
+	b := append(r.line[:0], '[')
+	b = strconv.AppendFloat(b, at.Sub(r.start).Seconds(), 'f', 6, 64)
+	b = append(b, `, "`...)
+	b = append(b, kind...)
+	b = append(b, `", `...)
+	b = appendJSONString(b, data)
+	b = append(b, "]\n"...)
+	r.w.Write(b)
+	r.line = b
 }
 
 // Output records output bytes.
 func (r *Recorder) Output(p []byte) {
+	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	data := append(r.pending, p...)
-	cut := completeUTF8(data)
-	r.pending = append([]byte(nil), data[cut:]...)
-	if cut > 0 {
-		r.event("o", string(data[:cut]))
+	if len(r.pending) > 0 && (now.Sub(r.since) > coalesce || len(r.pending) >= maxPending) {
+		r.flushPending()
 	}
+	if len(r.pending) == 0 {
+		r.since = now
+	}
+	r.pending = append(r.pending, p...)
+}
+
+// flushPending writes the pending output as an event, keeping back an
+// incomplete last character (r.mu held).
+func (r *Recorder) flushPending() {
+	cut := completeUTF8(r.pending)
+	if cut == 0 {
+		return
+	}
+	r.event(r.since, "o", r.pending[:cut])
+	n := copy(r.pending, r.pending[cut:])
+	r.pending = r.pending[:n]
 }
 
 // completeUTF8 returns the length of the longest prefix of p that does not
@@ -91,19 +120,23 @@ func completeUTF8(p []byte) int {
 
 // Resize records a terminal size change.
 func (r *Recorder) Resize(cols, rows int) {
+	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.event("r", fmt.Sprintf("%dx%d", cols, rows))
+	r.flushPending()
+	r.event(now, "r", fmt.Appendf(nil, "%dx%d", cols, rows))
 }
 
 // Exit records the exit code and closes the recording.
 func (r *Recorder) Exit(code int) {
+	now := time.Now()
 	r.mu.Lock()
-	if len(r.pending) > 0 {
-		r.event("o", string(r.pending))
+	r.flushPending()
+	if len(r.pending) > 0 { // a character that never completed
+		r.event(r.since, "o", r.pending)
 		r.pending = nil
 	}
-	r.event("x", strconv.Itoa(code))
+	r.event(now, "x", strconv.AppendInt(nil, int64(code), 10))
 	r.mu.Unlock()
 	r.Close()
 }
@@ -115,6 +148,7 @@ func (r *Recorder) Flush() error {
 	if r.closed {
 		return nil
 	}
+	r.flushPending()
 	return r.w.Flush()
 }
 
@@ -125,10 +159,56 @@ func (r *Recorder) Close() error {
 	if r.closed {
 		return nil
 	}
+	r.flushPending()
 	r.closed = true
 	err := r.w.Flush()
 	if cerr := r.f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Printable ASCII is copied
+// as it is (the common case, and fast); invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+			i++
+		case c == '\n':
+			b = append(b, '\\', 'n')
+			i++
+		case c == '\r':
+			b = append(b, '\\', 'r')
+			i++
+		case c == '\t':
+			b = append(b, '\\', 't')
+			i++
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			i++
+		default:
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\\ufffd"...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+		}
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

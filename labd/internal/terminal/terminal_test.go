@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -441,6 +442,39 @@ func FuzzDecodeClient(f *testing.F) {
 		case terminal.TypePing:
 		default:
 			t.Fatalf("accepted type %q", fr.Type)
+		}
+	})
+}
+
+func FuzzRecorderJSON(f *testing.F) {
+	f.Add([]byte("plain ascii\r\n"))
+	f.Add([]byte("中文\x00\x1b[1m\"\\\x7f\xff\xe4\xb8"))
+	dir := f.TempDir()
+	n := 0
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n++
+		path := filepath.Join(dir, fmt.Sprintf("f%d.cast", n))
+		rec, err := terminal.NewRecorder(path, 80, 24, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Output(data)
+		rec.Exit(0)
+		out, _ := os.ReadFile(path)
+		os.Remove(path)
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		var got strings.Builder
+		for _, l := range lines[1:] {
+			var ev []any
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatalf("event %q is not JSON: %v", l, err)
+			}
+			if ev[1] == "o" {
+				got.WriteString(ev[2].(string))
+			}
+		}
+		if utf8.Valid(data) && got.String() != string(data) {
+			t.Fatalf("recorded %q, want %q", got.String(), data)
 		}
 	})
 }
