@@ -19,13 +19,13 @@ import (
 // term is one terminal connection of the bench: it acks everything and lets
 // a caller wait for a byte to come back.
 type term struct {
-	r    *terminal.Remote
-	mu   sync.Mutex
-	cond *sync.Cond
-	seen int64 // output bytes so far
+	r     *terminal.Remote
+	mu    sync.Mutex
+	cond  *sync.Cond
+	seen  int64 // output bytes so far
 	acked uint64
-	keys [256]int64
-	done bool
+	keys  [256]int64
+	done  bool
 }
 
 func (l *labd) openTerm(token, id, node string) (*term, error) {

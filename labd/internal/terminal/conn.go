@@ -12,12 +12,12 @@ import (
 
 // Connection timing.
 const (
-	writeWait  = 10 * time.Second // a frame that cannot be written in this time ends the connection
-	pingEvery  = 20 * time.Second
+	writeWait = 10 * time.Second // a frame that cannot be written in this time ends the connection
+	pingEvery = 20 * time.Second
 	// observerPace spaces an observer's frames: a watcher sees 40 updates a
 	// second, and a hundred watchers of a busy terminal cost little.
 	observerPace = 25 * time.Millisecond
-	readWithin = 60 * time.Second // the client must send something (a pong at least) this often
+	readWithin   = 60 * time.Second // the client must send something (a pong at least) this often
 )
 
 type wsConn struct {
