@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: help run test test-short build images docker bench validate clean
+.PHONY: help run test test-short build images docker site chromium bench validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -17,16 +17,23 @@ docker: ## make sure a Docker daemon answers (installs docker.io and starts dock
 images: docker ## build the lab images offline (skipped when their recipe is unchanged)
 	@labs/images/build.sh
 
+site: ## build the site into site/public (npm packages, then Hugo)
+	cd site && npm ci --no-audit --no-fund --loglevel=error
+	cd site && $(GO) tool hugo --minify --panicOnWarning --cleanDestinationDir --quiet
+
+chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing
+	@scripts/chromium.sh
+
 validate: ## check every lab file
 	$(GO) run ./labd validate labs
 
-run: build images ## build everything and serve the portal with labd
+run: build images site ## build everything and serve the portal with labd
 	@mkdir -p data
 	@echo "labd: open http://$(ADDR)/  (API at http://$(ADDR)/api/labs)"
 	@echo "labd: a token for the API: bin/labd token --user you --role trainee"
 	bin/labd serve --addr $(ADDR)
 
-test: images ## every test: unit, real Docker, end to end
+test: images site chromium ## every test: unit, real Docker, the browser, end to end
 	$(GO) vet ./labd/...
 	$(GO) run ./labd validate labs
 	$(GO) test -count=1 -timeout 30m ./labd/...
@@ -38,4 +45,4 @@ bench: images ## measure the figures of the issues against their baselines
 	$(GO) run ./labd/cmd/labbench
 
 clean: ## remove build output (not data/)
-	rm -rf bin
+	rm -rf bin site/public site/resources test-output

@@ -74,7 +74,16 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
 	if st, err := os.Stat(s.SiteDir); s.SiteDir != "" && err == nil && st.IsDir() {
-		mux.Handle("GET /", http.FileServer(http.Dir(s.SiteDir)))
+		// "/" with any method, so that "/api/" (more specific) keeps every API path.
+		files := http.FileServer(http.Dir(s.SiteDir))
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+				return
+			}
+			files.ServeHTTP(w, r)
+		})
 	} else {
 		mux.HandleFunc("GET /{$}", s.placeholder)
 	}

@@ -39,7 +39,7 @@ chroot "$root" apt-get clean
 umount "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
 	"$root"/usr/share/info/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
-echo 'export PS1="\u@\h:\w\$ "' >>"$root/root/.bashrc"
+printf '%s\n' "PS1='\\u@\\h:\\w\\$ '" >>"$root/root/.bashrc"
 
 tar --numeric-owner -C "$root" -c . |
 	docker import --change 'CMD ["/bin/bash"]' \

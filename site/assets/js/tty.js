@@ -1,0 +1,176 @@
+// tty.v1 client: one terminal of a lab session node in an xterm.js
+// terminal. It resumes after a dropped connection from the last byte the
+// terminal has processed, acks what it has processed (flow control), and
+// tells its state: connecting, connected, reconnecting, ended.
+
+const enc = new TextEncoder();
+const ACK_EVERY = 64 * 1024;
+
+function frame(type, payload) {
+  const b = new Uint8Array(1 + (payload ? payload.length : 0));
+  b[0] = type.charCodeAt(0);
+  if (payload) b.set(payload, 1);
+  return b;
+}
+
+function u64(n) {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  return b;
+}
+
+export class TTY {
+  // opts: {wsURL(from, cols, rows) -> url, ticket() -> Promise<string>, term, onState(state, detail)}
+  constructor(opts) {
+    this.o = opts;
+    this.term = opts.term;
+    this.offset = 0; // stream offset of the next byte to process
+    this.acked = 0;
+    this.state = "";
+    this.tries = 0;
+    this.closed = false;
+    this.term.onData((d) => this.send(frame("i", enc.encode(d))));
+    this.term.onBinary((d) => this.send(frame("i", Uint8Array.from(d, (c) => c.charCodeAt(0) & 255))));
+    this.term.onResize(({ cols, rows }) => this.resize(cols, rows));
+    this.term.attachCustomKeyEventHandler((e) => this.clipboard(e));
+  }
+
+  setState(s, detail) {
+    this.state = s;
+    if (this.o.onState) this.o.onState(s, detail);
+  }
+
+  async connect() {
+    if (this.closed) return;
+    this.setState(this.tries ? "reconnecting" : "connecting");
+    let ticket;
+    try {
+      ticket = await this.o.ticket();
+    } catch (err) {
+      if (err && err.final) return this.end(err.message);
+      return this.retry();
+    }
+    const ws = new WebSocket(this.o.wsURL(this.offset, this.term.cols, this.term.rows), ["tty.v1", "ticket." + ticket]);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onmessage = (ev) => this.onFrame(new Uint8Array(ev.data));
+    ws.onclose = () => {
+      clearInterval(this.pinger);
+      if (this.ws === ws && !this.closed && this.state !== "ended") this.retry();
+    };
+    ws.onopen = () => {
+      this.tries = 0;
+      this.pinger = setInterval(() => this.ping(), 20000);
+    };
+  }
+
+  retry() {
+    this.tries++;
+    this.setState("reconnecting");
+    // Backoff with jitter: 0.25 s, 0.5 s, 1 s ... up to 10 s.
+    const wait = Math.min(10000, 250 * 2 ** Math.min(this.tries - 1, 6)) * (0.75 + Math.random() / 2);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), wait);
+  }
+
+  onFrame(b) {
+    if (b.length === 0) return;
+    const type = String.fromCharCode(b[0]);
+    const p = b.subarray(1);
+    switch (type) {
+      case "H": {
+        const h = JSON.parse(new TextDecoder().decode(p));
+        if (h.reset) this.term.reset();
+        this.offset = h.offset;
+        this.acked = Math.min(this.acked, h.offset);
+        this.role = h.role;
+        this.setState("connected", h.role);
+        if (h.role === "writer") this.resize(this.term.cols, this.term.rows);
+        break;
+      }
+      case "o": {
+        const off = Number(new DataView(p.buffer, p.byteOffset, 8).getBigUint64(0));
+        let data = p.subarray(8);
+        const skip = this.offset - off; // bytes already shown (a resend)
+        if (skip >= data.length) return;
+        if (skip > 0) data = data.subarray(skip);
+        const end = Math.max(off, this.offset) + data.length;
+        this.offset = end;
+        this.term.write(data, () => this.processed(end));
+        break;
+      }
+      case "x":
+        this.end(null, JSON.parse(new TextDecoder().decode(p)).code);
+        break;
+      case "e": {
+        const e = JSON.parse(new TextDecoder().decode(p));
+        if (e.code === "replaced" || e.code === "ended") this.end(e.message);
+        break;
+      }
+      case "P":
+        clearTimeout(this.pongTimer);
+        break;
+    }
+  }
+
+  // processed acks what xterm.js has rendered, in steps of ACK_EVERY, and at
+  // once when the output pauses.
+  processed(end) {
+    this.done = end;
+    if (end - this.acked >= ACK_EVERY) return this.ack();
+    clearTimeout(this.ackTimer);
+    this.ackTimer = setTimeout(() => this.ack(), 0);
+  }
+
+  ack() {
+    if (this.done > this.acked && this.send(frame("a", u64(this.done)))) this.acked = this.done;
+  }
+
+  ping() {
+    this.send(frame("p", u64(Date.now())));
+    clearTimeout(this.pongTimer);
+    // No pong in 10 s: the connection is dead even if the socket does not know it.
+    this.pongTimer = setTimeout(() => this.ws && this.ws.close(), 10000);
+  }
+
+  resize(cols, rows) {
+    if (this.role !== "writer") return;
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint16(0, cols);
+    new DataView(b.buffer).setUint16(2, rows);
+    this.send(frame("r", b));
+  }
+
+  send(b) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(b);
+    return true;
+  }
+
+  // Ctrl+Shift+C copies the selection, Ctrl+Shift+V pastes (Ctrl+C stays an interrupt).
+  clipboard(e) {
+    if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
+    if (e.code === "KeyC" && this.term.hasSelection()) {
+      navigator.clipboard && navigator.clipboard.writeText(this.term.getSelection());
+      return false;
+    }
+    if (e.code === "KeyV" && navigator.clipboard) {
+      navigator.clipboard.readText().then((t) => this.term.paste(t));
+      return false;
+    }
+    return true;
+  }
+
+  end(message, code) {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pinger);
+    this.setState("ended", message || (code !== undefined ? "exit " + code : ""));
+    if (this.ws) this.ws.close();
+  }
+
+  // drop closes the socket as a failing network would (for tests and the UI's "reconnect").
+  drop() {
+    if (this.ws) this.ws.close();
+  }
+}
