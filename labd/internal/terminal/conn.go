@@ -17,6 +17,8 @@ const (
 	// observerPace spaces an observer's frames: a watcher sees 40 updates a
 	// second, and a hundred watchers of a busy terminal cost little.
 	observerPace = 25 * time.Millisecond
+	bulkFrame    = 4 << 10
+	bulkPause    = 500 * time.Microsecond
 	readWithin   = 60 * time.Second // the client must send something (a pong at least) this often
 )
 
@@ -95,11 +97,17 @@ func Serve(ws *websocket.Conn, c *Client, log *slog.Logger) {
 		if err := conn.write(websocket.BinaryMessage, frame); err != nil {
 			break
 		}
-		if c.Observer {
+		switch {
+		case c.Observer:
 			select {
 			case <-readDone:
 			case <-time.After(observerPace):
 			}
+		case n >= bulkFrame && n < chunk:
+			// A stream, not typing: let output gather so frames are large
+			// (fewer writes, far less CPU per byte). Echoes are small and
+			// never wait.
+			time.Sleep(bulkPause)
 		}
 	}
 	ws.Close()

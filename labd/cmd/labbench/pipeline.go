@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/xsky-academy/academy/labd/internal/terminal"
+)
+
+// textShell writes n bytes of text as fast as it is read, 4 KiB a read like
+// a PTY: the source for measuring labd's own pipeline without the PTY.
+type textShell struct {
+	mu   sync.Mutex
+	left int
+}
+
+func (s *textShell) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), s.left, 4096)
+	for i := range n {
+		p[i] = 'x'
+	}
+	s.left -= n
+	return n, nil
+}
+func (s *textShell) Write(p []byte) (int, error) { return len(p), nil }
+func (s *textShell) Resize(int, int) error       { return nil }
+func (s *textShell) Wait() (int, error)          { return 0, nil }
+func (s *textShell) Kill() error                 { return nil }
+
+// pipeline measures a 200 MB stream through the hub (with recording) and a
+// websocket to an acking client, in this process: labd's part of the path.
+func pipeline(tmp string) error {
+	const size = 200_000_000
+	rec, err := terminal.NewRecorder(filepath.Join(tmp, "pipeline.cast"), 80, 24, "")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(filepath.Join(tmp, "pipeline.cast"))
+	h := terminal.NewHub(&textShell{left: size}, 80, 24, rec, nil)
+	defer h.Close()
+	up := websocket.Upgrader{Subprotocols: []string{terminal.Protocol}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c, _ := h.Attach(false, 0)
+		terminal.Serve(ws, c, nil)
+	}))
+	defer srv.Close()
+	start := time.Now()
+	r, _, err := terminal.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), "x", nil)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	got, acked := 0, uint64(0)
+	for {
+		f, err := r.Read()
+		if err != nil {
+			return err
+		}
+		if f.Type == terminal.TypeOutput {
+			got += len(f.Data)
+			if next := f.Offset + uint64(len(f.Data)); next-acked >= 64<<10 {
+				r.Send(terminal.Ack(next))
+				acked = next
+			}
+		}
+		if f.Type == terminal.TypeExit {
+			break
+		}
+	}
+	took := time.Since(start)
+	if got != size {
+		return fmt.Errorf("pipeline: %d bytes, want %d", got, size)
+	}
+	report(figure{"labd pipeline, 200 MB, no PTY (hub+websocket)", fmt.Sprintf("%.0f MB/s", size/1e6/took.Seconds()),
+		"", "", "≥ 200 MB/s"})
+	return nil
+}
