@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
@@ -53,7 +51,7 @@ func pipeline(tmp string) error {
 	defer os.Remove(filepath.Join(tmp, "pipeline.cast"))
 	h := terminal.NewHub(&textShell{left: size}, 80, 24, rec, nil)
 	defer h.Close()
-	up := websocket.Upgrader{Subprotocols: []string{terminal.Protocol}}
+	up := terminal.Upgrader()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {

@@ -82,13 +82,8 @@ func ticketFrom(r *http.Request) string {
 	return ""
 }
 
-var upgrader = websocket.Upgrader{
-	Subprotocols:    []string{terminal.Protocol},
-	ReadBufferSize:  16 << 10,
-	WriteBufferSize: 64 << 10,
-	// Origin is checked before the upgrade, with a JSON error.
-	CheckOrigin: func(*http.Request) bool { return true },
-}
+// upgrader: Origin is checked before the upgrade, with a JSON error.
+var upgrader = terminal.Upgrader()
 
 // openTerminal upgrades to a tty.v1 websocket on the node's shell.
 func (s *Server) openTerminal(w http.ResponseWriter, r *http.Request) error {

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
@@ -48,7 +46,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		rec, _ := terminal.NewRecorder(filepath.Join(dir, strings.Repeat("r", 1)+string(rune('a'+i%26))+".cast"+string(rune('0'+i/26%10))), 80, 24, "")
 		h := terminal.NewHub(&flood{left: size}, 80, 24, rec, nil)
-		up := websocket.Upgrader{Subprotocols: []string{terminal.Protocol}}
+		up := terminal.Upgrader()
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ws, _ := up.Upgrade(w, r, nil)
 			c, _ := h.Attach(false, 0)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,9 +19,21 @@ const (
 	// second, and a hundred watchers of a busy terminal cost little.
 	observerPace = 25 * time.Millisecond
 	bulkFrame    = 4 << 10
-	bulkPause    = 500 * time.Microsecond
+	bulkPause    = 200 * time.Microsecond
 	readWithin   = 60 * time.Second // the client must send something (a pong at least) this often
 )
+
+// Upgrader is the websocket upgrader for tty.v1 connections. Its write
+// buffer holds a whole output frame, so a frame is one write. It does not
+// check Origin: the caller must, before upgrading.
+func Upgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		Subprotocols:    []string{Protocol},
+		ReadBufferSize:  16 << 10,
+		WriteBufferSize: chunk + 64,
+		CheckOrigin:     func(*http.Request) bool { return true },
+	}
+}
 
 type wsConn struct {
 	ws *websocket.Conn

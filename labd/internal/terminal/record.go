@@ -170,17 +170,28 @@ func (r *Recorder) Close() error {
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes appendJSONString copies as they are.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\' && c != 0x7f
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. Printable ASCII is copied
 // as it is (the common case, and fast); invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b, s []byte) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
+		if plain[s[i]] {
 			i++
+			for i < len(s) && plain[s[i]] {
+				i++
+			}
 			continue
 		}
+		c := s[i]
 		b = append(b, s[start:i]...)
 		switch {
 		case c == '"' || c == '\\':
