@@ -18,16 +18,17 @@ import (
 // on first use, kept for a grace period after its writer leaves, ended with
 // its lab session.
 type Manager struct {
-	shells  lab.Shells
-	dir     string // recordings: dir/<session>/<node>-<n>.cast
-	grace   time.Duration
-	touch   func(session string)
-	log     *slog.Logger
-	mu      sync.Mutex
-	hubs    map[string]*Hub // session/node -> hub
-	records map[string]int  // session/node -> recordings made
-	stop    chan struct{}
-	done    chan struct{}
+	shells   lab.Shells
+	dir      string // recordings: dir/<session>/<node>-<n>.cast
+	grace    time.Duration
+	touch    func(session string)
+	log      *slog.Logger
+	mu       sync.Mutex
+	hubs     map[string]*Hub          // session/node -> hub
+	starting map[string]chan struct{} // session/node -> closed once its shell has started (or failed)
+	records  map[string]int           // session/node -> recordings made
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // NewManager returns a manager that starts shells with shells, keeps
@@ -37,7 +38,8 @@ func NewManager(shells lab.Shells, dir string, grace time.Duration, touch func(s
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{shells: shells, dir: dir, grace: grace, touch: touch, log: log,
-		hubs: map[string]*Hub{}, records: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+		hubs: map[string]*Hub{}, starting: map[string]chan struct{}{}, records: map[string]int{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.reap()
 	return m
 }
@@ -45,25 +47,54 @@ func NewManager(shells lab.Shells, dir string, grace time.Duration, touch func(s
 func key(session, node string) string { return session + "/" + node }
 
 // Hub returns the node's shell hub, starting a shell when there is none or
-// the last one has ended (and a writer is asking).
+// the last one has ended (and a writer is asking). Starting a shell takes a
+// docker exec; other terminals are not held up meanwhile.
 func (m *Manager) Hub(ctx context.Context, session, node string, writer bool, cols, rows int) (*Hub, error) {
 	k := key(session, node)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if h, ok := m.hubs[k]; ok && (!h.Exited() || !writer) {
-		return h, nil
-	} else if ok {
-		h.Close()
-		delete(m.hubs, k)
+	for {
+		m.mu.Lock()
+		if wait, ok := m.starting[k]; ok { // someone is starting this one
+			m.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if h, ok := m.hubs[k]; ok && (!h.Exited() || !writer) {
+			m.mu.Unlock()
+			return h, nil
+		} else if ok {
+			delete(m.hubs, k)
+			go h.Close()
+		}
+		done := make(chan struct{})
+		m.starting[k] = done
+		n := m.records[k] + 1
+		m.records[k] = n
+		m.mu.Unlock()
+
+		h, err := m.start(ctx, session, node, n, cols, rows)
+		m.mu.Lock()
+		delete(m.starting, k)
+		close(done)
+		if err == nil {
+			m.hubs[k] = h
+		}
+		m.mu.Unlock()
+		return h, err
 	}
+}
+
+// start starts a shell and its hub; n numbers the node's recordings.
+func (m *Manager) start(ctx context.Context, session, node string, n, cols, rows int) (*Hub, error) {
 	sh, err := m.shells.StartShell(ctx, session, node, cols, rows)
 	if err != nil {
 		return nil, err
 	}
 	var rec *Recorder
 	if m.dir != "" {
-		n := m.records[k] + 1
-		m.records[k] = n
 		dir := filepath.Join(m.dir, session)
 		if err := os.MkdirAll(dir, 0o700); err == nil {
 			rec, err = NewRecorder(filepath.Join(dir, fmt.Sprintf("%s-%d.cast", node, n)), cols, rows, session+" "+node)
@@ -77,7 +108,6 @@ func (m *Manager) Hub(ctx context.Context, session, node string, writer bool, co
 			m.touch(session)
 		}
 	})
-	m.hubs[k] = h
 	m.log.Info("shell started", "session", session, "node", node)
 	return h, nil
 }
