@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,13 +41,29 @@ func (s *textShell) Resize(int, int) error       { return nil }
 func (s *textShell) Wait() (int, error)          { return 0, nil }
 func (s *textShell) Kill() error                 { return nil }
 
-// pipeline measures a 200 MB stream through the hub (with recording) and a
-// websocket to an acking client, in this process: labd's part of the path.
+// pipeline measures, three times, a 200 MB stream through the hub (with
+// recording) and a websocket to an acking client, in this process: labd's
+// part of the path. It reports the median.
 func pipeline(tmp string) error {
+	var rates []float64
+	for range 3 {
+		r, err := pipelineOnce(tmp)
+		if err != nil {
+			return err
+		}
+		rates = append(rates, r)
+	}
+	slices.Sort(rates)
+	report(figure{"labd pipeline, 200 MB, no PTY (median of 3)", fmt.Sprintf("%.0f MB/s", rates[1]),
+		fmt.Sprintf("runs %.0f–%.0f MB/s", rates[0], rates[2]), "", "≥ 200 MB/s"})
+	return nil
+}
+
+func pipelineOnce(tmp string) (float64, error) {
 	const size = 200_000_000
 	rec, err := terminal.NewRecorder(filepath.Join(tmp, "pipeline.cast"), 80, 24, "")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.Remove(filepath.Join(tmp, "pipeline.cast"))
 	h := terminal.NewHub(&textShell{left: size}, 80, 24, rec, nil)
@@ -64,14 +81,14 @@ func pipeline(tmp string) error {
 	start := time.Now()
 	r, _, err := terminal.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http"), "x", nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer r.Close()
 	got, acked := 0, uint64(0)
 	for {
 		f, err := r.Read()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if f.Type == terminal.TypeOutput {
 			got += len(f.Data)
@@ -86,9 +103,7 @@ func pipeline(tmp string) error {
 	}
 	took := time.Since(start)
 	if got != size {
-		return fmt.Errorf("pipeline: %d bytes, want %d", got, size)
+		return 0, fmt.Errorf("pipeline: %d bytes, want %d", got, size)
 	}
-	report(figure{"labd pipeline, 200 MB, no PTY (hub+websocket)", fmt.Sprintf("%.0f MB/s", size/1e6/took.Seconds()),
-		"", "", "≥ 200 MB/s"})
-	return nil
+	return size / 1e6 / took.Seconds(), nil
 }

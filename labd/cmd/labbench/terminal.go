@@ -19,14 +19,15 @@ import (
 // term is one terminal connection of the bench: it acks everything and lets
 // a caller wait for a byte to come back.
 type term struct {
-	r     *terminal.Remote
-	mu    sync.Mutex
-	cond  *sync.Cond
-	seen  int64 // output bytes so far
-	acked uint64
-	keys  [256]int64
-	lastY time.Time // when output last held a line of yes
-	done  bool
+	r       *terminal.Remote
+	mu      sync.Mutex
+	cond    *sync.Cond
+	seen    int64 // output bytes so far
+	acked   uint64
+	ackedAt time.Time
+	keys    [256]int64
+	lastY   time.Time // when output last held a line of yes
+	done    bool
 }
 
 func (l *labd) openTerm(token, id, node string) (*term, error) {
@@ -66,11 +67,11 @@ func (t *term) pump() {
 			next := f.Offset + uint64(len(f.Data))
 			t.cond.Broadcast()
 			t.mu.Unlock()
-			// Ack every 64 KiB in a stream, and at once after a small frame
-			// (the end of a burst): few acks, and the window never stalls.
-			if next-t.acked >= 64<<10 || len(f.Data) < 4096 {
+			// Ack every 64 KiB, or 100 ms after the last ack: few acks (none
+			// per keystroke), and the window never stalls.
+			if next-t.acked >= 64<<10 || time.Since(t.ackedAt) > 100*time.Millisecond {
 				t.r.Send(terminal.Ack(next))
-				t.acked = next
+				t.acked, t.ackedAt = next, time.Now()
 			}
 			continue
 		}

@@ -15,9 +15,9 @@ import (
 const (
 	writeWait = 10 * time.Second // a frame that cannot be written in this time ends the connection
 	pingEvery = 20 * time.Second
-	// observerPace spaces an observer's frames: a watcher sees 40 updates a
+	// observerPace spaces an observer's frames: a watcher sees 20 updates a
 	// second, and a hundred watchers of a busy terminal cost little.
-	observerPace = 25 * time.Millisecond
+	observerPace = 50 * time.Millisecond
 	bulkFrame    = 4 << 10
 	bulkPause    = 200 * time.Microsecond
 	readWithin   = 60 * time.Second // the client must send something (a pong at least) this often

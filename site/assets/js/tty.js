@@ -113,16 +113,17 @@ export class TTY {
     }
   }
 
-  // processed acks what xterm.js has rendered, in steps of ACK_EVERY, and at
-  // once when the output pauses.
+  // processed acks what xterm.js has rendered: in steps of ACK_EVERY while
+  // output streams, else a little later (not one ack per keystroke).
   processed(end) {
     this.done = end;
     if (end - this.acked >= ACK_EVERY) return this.ack();
-    clearTimeout(this.ackTimer);
-    this.ackTimer = setTimeout(() => this.ack(), 0);
+    if (!this.ackTimer) this.ackTimer = setTimeout(() => this.ack(), 100);
   }
 
   ack() {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = 0;
     if (this.done > this.acked && this.send(frame("a", u64(this.done)))) this.acked = this.done;
   }
 
