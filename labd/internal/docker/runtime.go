@@ -4,7 +4,6 @@
 package docker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -295,11 +294,7 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	stop := context.AfterFunc(ctx, func() { att.Close() })
 	defer stop()
 
-	max := cmd.MaxOutput
-	if max <= 0 {
-		max = 64 << 10
-	}
-	out := &limitedBuffer{max: max}
+	out := &lab.Output{Max: cmd.MaxOutput}
 	_, copyErr := stdcopy.StdCopy(out, out, att.Reader)
 	res := lab.Result{Output: out.Bytes(), Duration: time.Since(start)}
 	if ctx.Err() != nil {
@@ -344,19 +339,6 @@ func describe(node string, err error) error {
 		return fmt.Errorf("node %s is not running", node)
 	}
 	return fmt.Errorf("node %s: %w", node, err)
-}
-
-// limitedBuffer keeps the first max bytes written and drops the rest.
-type limitedBuffer struct {
-	bytes.Buffer
-	max int
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); room > 0 {
-		b.Buffer.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
 
 // Destroy removes a session's containers (with their anonymous volumes), its

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"time"
@@ -77,6 +78,24 @@ type Command struct {
 	Timeout time.Duration
 	// MaxOutput bounds the captured output; the rest is dropped.
 	MaxOutput int
+}
+
+// Output collects a Command's output up to its MaxOutput (64 KiB when 0)
+// and drops the rest, so a chatty command cannot fill labd's memory.
+type Output struct {
+	bytes.Buffer
+	Max int
+}
+
+func (o *Output) Write(p []byte) (int, error) {
+	max := o.Max
+	if max <= 0 {
+		max = 64 << 10
+	}
+	if room := max - o.Len(); room > 0 {
+		o.Buffer.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 // Result is how a Command ended.

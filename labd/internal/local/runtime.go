@@ -6,7 +6,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -101,11 +100,7 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	c := exec.Command("/bin/sh", "-c", cmd.Script, node)
 	c.Dir, c.Env = dir, r.env(session, node)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	max := cmd.MaxOutput
-	if max <= 0 {
-		max = 64 << 10
-	}
-	out := &limited{max: max}
+	out := &lab.Output{Max: cmd.MaxOutput}
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {
 		return lab.Result{}, err
@@ -126,18 +121,6 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 		return res, err
 	}
 	return res, nil
-}
-
-type limited struct {
-	bytes.Buffer
-	max int
-}
-
-func (b *limited) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); room > 0 {
-		b.Buffer.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
 
 // Destroy kills what runs in the session and removes its folders.
