@@ -5,12 +5,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(tiny base)
+[ ${#images[@]} -gt 0 ] || images=(tiny base ceph)
 
 for name in "${images[@]}"; do
 	dir=$here/$name
 	[ -x "$dir/build.sh" ] || { echo "images: no recipe $dir/build.sh" >&2; exit 1; }
-	hash=$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+	# An image built on another (named in its "from" file) changes with it.
+	srcs=("$dir")
+	[ -f "$dir/from" ] && srcs+=("$here/$(cat "$dir/from")")
+	hash=$(find "${srcs[@]}" -type f -print0 | sort -z | xargs -0 sha256sum | sed "s|$here/||" | sha256sum | cut -c1-12)
 	tag=academy/$name:$hash
 	if docker image inspect "$tag" >/dev/null 2>&1; then
 		docker tag "$tag" "academy/$name:latest"

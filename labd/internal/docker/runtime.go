@@ -4,12 +4,14 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	pathpkg "path"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,10 +210,6 @@ func (r *Runtime) Watch(ctx context.Context, log func(msg string, args ...any)) 
 	}
 }
 
-// nodeCommand keeps a node running; tini (--init) reaps the zombies that
-// exec'd processes leave, and forwards SIGTERM so a stop is quick.
-var nodeCommand = []string{"sleep", "2147483647"}
-
 func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, addr string) (string, error) {
 	var mounts []mount.Mount
 	for i, path := range n.Volumes {
@@ -222,6 +220,10 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: name, Target: path})
 	}
 	init := true
+	cmd := n.Command
+	if len(cmd) == 0 {
+		cmd = lab.DefaultCommand
+	}
 	pids := n.Pids
 	mem := int64(n.Memory)
 	labels := r.labels(spec, n.Name)
@@ -230,7 +232,7 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 		&container.Config{
 			Hostname:   n.Name,
 			Image:      n.Image,
-			Cmd:        nodeCommand,
+			Cmd:        cmd,
 			Labels:     labels,
 			WorkingDir: "/root",
 			// labd wires the node to the session's bridge itself.
@@ -417,4 +419,32 @@ func (r *Runtime) Sessions(ctx context.Context) ([]string, error) {
 		add(v.Labels)
 	}
 	return ids, nil
+}
+
+// maxCopy bounds what a setup copy moves between nodes (configuration and keys).
+const maxCopy = 64 << 20
+
+// Copy copies path from one node to the same place in others, as a tar
+// stream through the Engine.
+func (r *Runtime) Copy(ctx context.Context, session, from, path string, to []string) error {
+	rc, _, err := r.cli.CopyFromContainer(ctx, containerName(session, from), path)
+	if err != nil {
+		return describe(from, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, maxCopy+1))
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("read %s from %s: %w", path, from, err)
+	}
+	if len(data) > maxCopy {
+		return fmt.Errorf("%s on %s is larger than %d MiB", path, from, maxCopy>>20)
+	}
+	dir := pathpkg.Dir(path)
+	for _, node := range to {
+		err := r.cli.CopyToContainer(ctx, containerName(session, node), dir, bytes.NewReader(data), container.CopyToContainerOptions{})
+		if err != nil {
+			return describe(node, err)
+		}
+	}
+	return nil
 }

@@ -165,6 +165,16 @@ func TestRuntimeEnvironment(t *testing.T) {
 		}
 	})
 
+	t.Run("copy", func(t *testing.T) {
+		run(t, r, spec.Session, "node1", "mkdir -p /tmp/cfg && echo v1 > /tmp/cfg/a && echo v2 > /tmp/cfg/b")
+		if err := r.Copy(ctx, spec.Session, "node1", "/tmp/cfg", []string{"node2"}); err != nil {
+			t.Fatal(err)
+		}
+		if res := run(t, r, spec.Session, "node2", "cat /tmp/cfg/a /tmp/cfg/b"); string(res.Output) != "v1\nv2\n" {
+			t.Errorf("copied: %q", res.Output)
+		}
+	})
+
 	t.Run("timeout", func(t *testing.T) {
 		start := time.Now()
 		res, err := r.Exec(ctx, spec.Session, "node1", lab.Command{Script: "sleep 30", Timeout: time.Second})

@@ -35,15 +35,32 @@ type Node struct {
 	Pids     int64    `lab:"pids"`
 	Terminal bool     `lab:"terminal"`
 	Volumes  []string `lab:"volumes"` // absolute paths inside the node kept on a session volume
+	// Command is the node's main process; by default it only waits. A Ceph
+	// node's starts the daemons the node holds, as a server does at boot.
+	Command []string `lab:"command"`
 }
 
-// Script is a shell script run in a node: setup before the session is ready,
-// or a step's solution. The body is read from the lab folder at load time.
+// Script is one setup action, run after every node has started, in order:
+// a script on one node (node), the same script on several nodes at once
+// (nodes), or a copy of a file or folder from one node to others (copy,
+// from, to). The script's body is read from the lab folder at load time.
 type Script struct {
-	Node    string   `lab:"node,required"`
-	Script  string   `lab:"script,required"` // path relative to the lab folder
+	Node    string   `lab:"node"`
+	Nodes   []string `lab:"nodes"`
+	Script  string   `lab:"script"` // path relative to the lab folder
+	Copy    string   `lab:"copy"`   // an absolute path in the node from
+	From    string   `lab:"from"`
+	To      []string `lab:"to"`
 	Timeout Duration `lab:"timeout"`
 	Body    string   `lab:"-"`
+}
+
+// Targets are the nodes a script runs on.
+func (s Script) Targets() []string {
+	if s.Node != "" {
+		return []string{s.Node}
+	}
+	return s.Nodes
 }
 
 // Step is one task of a lab, with its check.
@@ -205,6 +222,9 @@ const (
 	DefaultPids         = 512
 	DefaultCheckTimeout = 30 * time.Second
 	DefaultSetupTimeout = 5 * time.Minute
-	// MaxNodes bounds a lab's size; a session network is a /26.
+	// MaxNodes bounds a lab's size.
 	MaxNodes = 32
 )
+
+// DefaultCommand keeps a node running and does nothing else.
+var DefaultCommand = []string{"sleep", "2147483647"}

@@ -181,6 +181,11 @@ func (v *validator) validate(d *Definition) {
 		if n.Pids < 16 || n.Pids > 65536 {
 			v.fail(p+".pids", "want between 16 and 65536, found %d", n.Pids)
 		}
+		if n.Command == nil {
+			n.Command = DefaultCommand
+		} else if len(n.Command) == 0 || n.Command[0] == "" {
+			v.fail(p+".command", "want a program and its arguments")
+		}
 		for j, vol := range n.Volumes {
 			if !strings.HasPrefix(vol, "/") || strings.Contains(vol, "..") || vol == "/" {
 				v.fail(fmt.Sprintf("%s.volumes[%d]", p, j), "want an absolute path inside the node, found %q", vol)
@@ -191,8 +196,35 @@ func (v *validator) validate(d *Definition) {
 	for i := range d.Setup {
 		s := &d.Setup[i]
 		p := fmt.Sprintf("setup[%d]", i)
-		v.node(p+".node", s.Node, nodes)
-		s.Body = v.script(p+".script", s.Script)
+		switch {
+		case s.Copy != "":
+			if s.Script != "" || s.Node != "" || len(s.Nodes) > 0 {
+				v.fail(p, "a copy takes from and to, not node, nodes or script")
+			}
+			if !strings.HasPrefix(s.Copy, "/") || strings.Contains(s.Copy, "..") || s.Copy == "/" {
+				v.fail(p+".copy", "want an absolute path inside the node, found %q", s.Copy)
+			}
+			v.node(p+".from", s.From, nodes)
+			if len(s.To) == 0 {
+				v.fail(p+".to", "copy to which nodes?")
+			}
+			for j, n := range s.To {
+				v.node(fmt.Sprintf("%s.to[%d]", p, j), n, nodes)
+			}
+		case s.Script == "":
+			v.fail(p, "want a script (with node or nodes) or a copy (with from and to)")
+		default:
+			if (s.Node == "") == (len(s.Nodes) == 0) {
+				v.fail(p, "give node or nodes, one of them")
+			}
+			if s.Node != "" {
+				v.node(p+".node", s.Node, nodes)
+			}
+			for j, n := range s.Nodes {
+				v.node(fmt.Sprintf("%s.nodes[%d]", p, j), n, nodes)
+			}
+			s.Body = v.script(p+".script", s.Script)
+		}
 		if s.Timeout == 0 {
 			s.Timeout = Duration(DefaultSetupTimeout)
 		}

@@ -50,6 +50,15 @@ func TestParseDefinitionGood(t *testing.T) {
 	if d.Setup[0].Body != "#!/bin/sh\ntrue\n" || d.Setup[0].Timeout.D() != 10*time.Second {
 		t.Errorf("setup = %+v", d.Setup[0])
 	}
+	if c := d.Setup[1]; c.Copy != "/etc/cluster" || c.From != "node1" || len(c.To) != 1 || c.Body != "" {
+		t.Errorf("copy = %+v", c)
+	}
+	if p := d.Setup[2]; len(p.Targets()) != 2 || p.Body == "" || p.Timeout.D() != DefaultSetupTimeout {
+		t.Errorf("parallel setup = %+v", p)
+	}
+	if len(n1.Command) != 2 || n1.Command[0] != "sleep" {
+		t.Errorf("default command = %v", n1.Command)
+	}
 	s1, s2 := d.Steps[0], d.Steps[1]
 	if s1.Check.Body != "test -f /tmp/done" || s1.Check.Timeout.D() != 5*time.Second {
 		t.Errorf("step 1 check = %+v", s1.Check)

@@ -327,18 +327,36 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	s.mu.Unlock()
 }
 
-// setup runs the lab's setup scripts in order.
+// setup runs the lab's setup actions in order; a script on several nodes
+// runs on them at once.
 func (s *Service) setup(ctx context.Context, id string, def *Definition) error {
 	for _, st := range def.Setup {
-		res, err := s.rt.Exec(ctx, id, st.Node, Command{Script: st.Body, Timeout: st.Timeout.D(), MaxOutput: 64 << 10})
-		switch {
-		case err != nil:
-			return fmt.Errorf("setup %s on %s: %w", st.Script, st.Node, err)
-		case res.TimedOut:
-			return fmt.Errorf("setup %s on %s did not finish within %s", st.Script, st.Node, st.Timeout)
-		case res.ExitCode != 0:
-			return fmt.Errorf("setup %s on %s failed with exit code %d: %s",
-				st.Script, st.Node, res.ExitCode, lastLines(string(res.Output), 5))
+		if st.Copy != "" {
+			if err := s.rt.Copy(ctx, id, st.From, st.Copy, st.To); err != nil {
+				return fmt.Errorf("setup: copy %s from %s: %w", st.Copy, st.From, err)
+			}
+			continue
+		}
+		targets := st.Targets()
+		errs := make([]error, len(targets))
+		var wg sync.WaitGroup
+		for i, node := range targets {
+			wg.Go(func() {
+				res, err := s.rt.Exec(ctx, id, node, Command{Script: st.Body, Timeout: st.Timeout.D(), MaxOutput: 64 << 10})
+				switch {
+				case err != nil:
+					errs[i] = fmt.Errorf("setup %s on %s: %w", st.Script, node, err)
+				case res.TimedOut:
+					errs[i] = fmt.Errorf("setup %s on %s did not finish within %s", st.Script, node, st.Timeout)
+				case res.ExitCode != 0:
+					errs[i] = fmt.Errorf("setup %s on %s failed with exit code %d: %s",
+						st.Script, node, res.ExitCode, lastLines(string(res.Output), 5))
+				}
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 	}
 	return nil

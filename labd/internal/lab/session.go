@@ -118,6 +118,9 @@ type Runtime interface {
 	Destroy(ctx context.Context, session string) error
 	// Sessions lists the ids of every session that has anything in the runtime.
 	Sessions(ctx context.Context) ([]string, error)
+	// Copy copies the file or folder path of node from to the same path in
+	// each node of to.
+	Copy(ctx context.Context, session, from, path string, to []string) error
 }
 
 // Store keeps sessions and step results. Implementations must be safe for

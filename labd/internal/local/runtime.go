@@ -220,3 +220,25 @@ func (s *shell) Kill() error {
 	}()
 	return nil
 }
+
+// Copy copies path (taken inside the node's folder) to the other nodes.
+func (r *Runtime) Copy(ctx context.Context, session, from, path string, to []string) error {
+	src := filepath.Join(r.nodeDir(session, from), filepath.Clean("/"+path))
+	for _, node := range to {
+		dst := filepath.Join(r.nodeDir(session, node), filepath.Clean("/"+path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			// A file rather than a folder.
+			data, rerr := os.ReadFile(src)
+			if rerr != nil {
+				return fmt.Errorf("copy %s from %s: %w", path, from, err)
+			}
+			if err := os.WriteFile(dst, data, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

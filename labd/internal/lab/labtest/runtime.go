@@ -143,3 +143,25 @@ func (s *echoShell) Write(p []byte) (int, error) { return s.w.Write(p) }
 func (s *echoShell) Resize(cols, rows int) error { return nil }
 func (s *echoShell) Wait() (int, error)          { return 0, nil }
 func (s *echoShell) Kill() error                 { return s.w.Close() }
+
+// Copy copies the words of a node that start with path to other nodes.
+func (f *Runtime) Copy(ctx context.Context, session, from, path string, to []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	src, ok := f.envs[session][from]
+	if !ok {
+		return fmt.Errorf("node %s is not running", from)
+	}
+	for _, n := range to {
+		dst, ok := f.envs[session][n]
+		if !ok {
+			return fmt.Errorf("node %s is not running", n)
+		}
+		for w := range src {
+			if strings.HasPrefix(w, path) {
+				dst[w] = true
+			}
+		}
+	}
+	return nil
+}
