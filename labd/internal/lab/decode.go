@@ -183,8 +183,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 	fields := structFields(v.Type())
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		key, val := n.Content[i], n.Content[i+1]
+	content := mergeKeys(n.Content)
+	for i := 0; i+1 < len(content); i += 2 {
+		key, val := content[i], content[i+1]
 		fpath := join(path, key.Value)
 		var f *fieldInfo
 		for j := range fields {
@@ -209,6 +210,44 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(n, join(path, f.name), "missing (required)")
 		}
 	}
+}
+
+// mergeKeys expands YAML merge keys (<<: *anchor, or a list of anchors):
+// the merged mapping's fields come after the mapping's own, which win.
+func mergeKeys(content []*yaml.Node) []*yaml.Node {
+	var own, merged []*yaml.Node
+	have := map[string]bool{}
+	for i := 0; i+1 < len(content); i += 2 {
+		if content[i].Value == "<<" && content[i].Tag == "!!merge" {
+			continue
+		}
+		have[content[i].Value] = true
+		own = append(own, content[i], content[i+1])
+	}
+	for i := 0; i+1 < len(content); i += 2 {
+		if content[i].Value != "<<" || content[i].Tag != "!!merge" {
+			continue
+		}
+		srcs := []*yaml.Node{content[i+1]}
+		if content[i+1].Kind == yaml.SequenceNode {
+			srcs = content[i+1].Content
+		}
+		for _, src := range srcs {
+			if src.Kind == yaml.AliasNode {
+				src = src.Alias
+			}
+			if src.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(src.Content); j += 2 {
+				if k := src.Content[j].Value; !have[k] {
+					have[k] = true
+					merged = append(merged, src.Content[j], src.Content[j+1])
+				}
+			}
+		}
+	}
+	return append(own, merged...)
 }
 
 func knownNames(fs []fieldInfo) string {

@@ -1,0 +1,3 @@
+#!/bin/sh
+mkdir -p /root/report
+ceph status -f json-pretty > /root/report/status.json

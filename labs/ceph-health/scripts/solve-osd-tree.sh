@@ -1,0 +1,3 @@
+#!/bin/sh
+mkdir -p /root/report
+ceph osd tree -f json > /root/report/osd-tree.json

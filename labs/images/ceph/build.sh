@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# academy/ceph: academy/base plus Ceph 16.2.15 (Debian bookworm's packages)
+# and the node entrypoint. The base image's files are exported into a
+# folder, the packages installed there by chroot with this machine's apt
+# (nothing is pulled from a registry), and the result imported. 3-5 minutes.
+set -euo pipefail
+tag=$1
+here=$(cd "$(dirname "$0")" && pwd)
+export DEBIAN_FRONTEND=noninteractive
+
+root=$(mktemp -d /var/tmp/academy-ceph.XXXXXX)
+cid=""
+cleanup() {
+	umount "$root/proc" 2>/dev/null || true
+	[ -n "$cid" ] && docker rm -f "$cid" >/dev/null 2>&1 || true
+	rm -rf "$root"
+}
+trap cleanup EXIT
+
+cid=$(docker create academy/base:latest true)
+docker export "$cid" | tar -C "$root" -x
+docker rm -f "$cid" >/dev/null
+cid=""
+
+# The base image keeps no package lists; the chroot uses this machine's sources.
+cp /etc/apt/sources.list "$root/etc/apt/sources.list" 2>/dev/null || true
+mkdir -p "$root/etc/apt/sources.list.d"
+cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null || true
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+chroot "$root" apt-get update -q >/tmp/academy-ceph-apt.log 2>&1 ||
+	{ tail -20 /tmp/academy-ceph-apt.log >&2; exit 1; }
+chroot "$root" apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
+	ceph-mon ceph-mgr ceph-osd ceph-common radosgw uuid-runtime s3cmd python3-bcrypt \
+	>>/tmp/academy-ceph-apt.log 2>&1 || { tail -20 /tmp/academy-ceph-apt.log >&2; exit 1; }
+chroot "$root" apt-get clean
+umount "$root/proc"
+rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
+	"$root"/var/cache/apt/*.bin "$root"/var/log/*.log
+: >"$root/etc/resolv.conf"
+install -m 0755 "$here/academy-node" "$root/usr/local/sbin/academy-node"
+install -m 0755 "$here/ceph-lab" "$root/usr/local/sbin/ceph-lab"
+mkdir -p "$root/var/lib/ceph/bootstrap-osd" "$root/etc/ceph"
+
+tar --numeric-owner -C "$root" -c . |
+	docker import --change 'CMD ["/usr/local/sbin/academy-node"]' \
+		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change 'ENV LANG=C.UTF-8' - "$tag" >/dev/null
