@@ -1,0 +1,2 @@
+#!/bin/sh
+ceph osd pool application enable xpool rbd

@@ -1,0 +1,2 @@
+#!/bin/sh
+rbd create rbd/vol01 --size 1G

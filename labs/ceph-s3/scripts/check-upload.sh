@@ -1,0 +1,3 @@
+#!/bin/bash
+n=$(radosgw-admin bucket stats --bucket=reports 2>/dev/null | jq '.usage["rgw.main"].num_objects // 0')
+[ "${n:-0}" -ge 1 ] || { echo "FAIL: the bucket reports holds no object yet"; exit 1; }
