@@ -313,10 +313,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if rt.Method == "POST" && rt.Pattern == "/api/sessions" {
 					body = []byte(`{"lab":"other"}`)
 				}
+				if rt.Pattern == "/api/sessions/{id}/faults" {
+					body = []byte(`{"node":"node1","action":"disconnect"}`)
+				}
 				r := ts.do(t, rt.Method, path, c.token, body)
 				ownsPath := strings.Contains(rt.Pattern, "{id}")
 				// Lecturers watch trainees: terminals (as observers) and recordings.
-				watches := strings.Contains(rt.Pattern, "/ticket") || strings.Contains(rt.Pattern, "/recordings")
+				watches := strings.Contains(rt.Pattern, "/ticket") || strings.Contains(rt.Pattern, "/recordings") ||
+					strings.Contains(rt.Pattern, "/faults")
 				switch {
 				case rt.Access.kind == ticketed:
 					if r.status != 401 {

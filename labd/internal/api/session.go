@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -239,4 +240,21 @@ func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
+}
+
+// injectFault applies {node, action} to a trainee's lab session.
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Node   string `json:"node"`
+		Action string `json:"action"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	u, _ := auth.FromContext(r.Context())
+	if err := s.Labs.InjectFault(r.Context(), lab.Actor{User: u.ID, SeeAll: true}, r.PathValue("id"), req.Node, req.Action); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -333,6 +333,9 @@ func interpreter(script string) []string {
 }
 
 func describe(node string, err error) error {
+	if err == nil {
+		return nil
+	}
 	msg := err.Error()
 	switch {
 	case client.IsErrNotFound(err):

@@ -71,7 +71,22 @@ type Step struct {
 	Check    Check    `lab:"check,required"`
 	Hint     Text     `lab:"hint"`
 	Solution Solution `lab:"solution,required"`
+	// Faults are applied when the step is entered: when the session becomes
+	// ready for the first step, else when the step before it first passes.
+	Faults []Fault `lab:"faults"`
 }
+
+// Fault breaks something on purpose, for a trainee to find and repair: a
+// script run on a node, or an action on the node itself.
+type Fault struct {
+	Node   string `lab:"node,required"`
+	Script string `lab:"script"`
+	Action string `lab:"action"` // stop, kill, start, disconnect, connect
+	Body   string `lab:"-"`
+}
+
+// FaultActions are what a Fault's action may be.
+var FaultActions = []string{"stop", "kill", "start", "disconnect", "connect"}
 
 // Solution solves a step: a script path (run on the check's node), or
 // {node, script} to run it elsewhere. The lab test suite runs every one;

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -262,6 +263,19 @@ func (v *validator) validate(d *Definition) {
 		}
 		if c.Timeout == 0 {
 			c.Timeout = Duration(DefaultCheckTimeout)
+		}
+		for j := range s.Faults {
+			f := &s.Faults[j]
+			fp := fmt.Sprintf("%s.faults[%d]", p, j)
+			v.node(fp+".node", f.Node, nodes)
+			switch {
+			case (f.Script == "") == (f.Action == ""):
+				v.fail(fp, "give script or action, one of them")
+			case f.Script != "":
+				f.Body = v.script(fp+".script", f.Script)
+			case !slices.Contains(FaultActions, f.Action):
+				v.fail(fp+".action", "want one of %s, found %q", strings.Join(FaultActions, ", "), f.Action)
+			}
 		}
 		if s.Solution.Node == "" {
 			s.Solution.Node = c.Node

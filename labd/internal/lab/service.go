@@ -70,6 +70,9 @@ type entry struct {
 	// stop cancels provisioning; done is closed when provisioning returns.
 	stop context.CancelFunc
 	done chan struct{}
+	// passedOnce holds the steps that have passed since the environment was
+	// made: a step is entered (its faults happen) only once.
+	passedOnce map[string]bool
 }
 
 // NewService returns a service; call Start before use and Close after.
@@ -266,6 +269,9 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	env, err := s.rt.Create(ctx, EnvSpec{Session: id, Lab: def.ID, Owner: owner, Nodes: def.Nodes})
 	if err == nil {
 		err = s.setup(ctx, id, def)
+		if err == nil && len(def.Steps) > 0 {
+			err = s.applyFaults(ctx, id, def.Steps[0])
+		}
 		if err != nil {
 			s.destroyEnv(id)
 		}
@@ -507,19 +513,96 @@ func (s *Service) Check(ctx context.Context, a Actor, id, stepID string) (StepRe
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.Checked(def.ID, r.Duration, r.Passed)
 	}
+	firstPass := false
 	s.mu.Lock()
 	if cur, ok := s.live[id]; ok && cur == e {
 		for i := range e.s.Steps {
 			if e.s.Steps[i].Step == stepID {
+				firstPass = r.Passed && !e.s.Steps[i].Passed && !e.passedOnce[stepID]
 				e.s.Steps[i] = r
 			}
+		}
+		if firstPass {
+			if e.passedOnce == nil {
+				e.passedOnce = map[string]bool{}
+			}
+			e.passedOnce[stepID] = true
 		}
 	}
 	s.mu.Unlock()
 	if err := s.store.SaveStepResult(ctx, id, r); err != nil {
 		return r, fmt.Errorf("save step result: %w", err)
 	}
+	// The step after one that passes for the first time is entered: its
+	// faults happen now.
+	if firstPass {
+		for i, st := range def.Steps {
+			if st.ID == stepID && i+1 < len(def.Steps) {
+				if err := s.applyFaults(ctx, id, def.Steps[i+1]); err != nil {
+					s.log.Error("fault injection", "session", id, "step", def.Steps[i+1].ID, "err", err)
+				}
+			}
+		}
+	}
 	return r, nil
+}
+
+// applyFaults applies a step's faults, in order.
+func (s *Service) applyFaults(ctx context.Context, id string, st Step) error {
+	for _, f := range st.Faults {
+		if f.Script != "" {
+			res, err := s.rt.Exec(ctx, id, f.Node, Command{Script: f.Body, Timeout: time.Minute})
+			if err == nil && res.ExitCode != 0 {
+				err = fmt.Errorf("exit code %d: %s", res.ExitCode, lastLines(string(res.Output), 3))
+			}
+			if err != nil {
+				return fmt.Errorf("fault %s on %s: %w", f.Script, f.Node, err)
+			}
+			continue
+		}
+		if err := s.fault(ctx, id, f.Node, f.Action); err != nil {
+			return err
+		}
+	}
+	if len(st.Faults) > 0 {
+		s.log.Info("faults applied", "session", id, "step", st.ID, "faults", len(st.Faults))
+	}
+	return nil
+}
+
+func (s *Service) fault(ctx context.Context, id, node, action string) error {
+	f, ok := s.rt.(Faults)
+	if !ok {
+		return Errorf(EConflict, "this lab runtime cannot %s a node", action)
+	}
+	if err := f.Fault(ctx, id, node, action); err != nil {
+		return fmt.Errorf("%s %s: %w", action, node, err)
+	}
+	return nil
+}
+
+// InjectFault applies an action to a node of a ready session: a lecturer's
+// or an admin's way to test a trainee.
+func (s *Service) InjectFault(ctx context.Context, a Actor, id, node, action string) error {
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if e == nil || sess.State != Ready {
+		return stateError(sess, "inject a fault")
+	}
+	def, ok := s.catalog.Lab(sess.Lab)
+	if !ok {
+		return Errorf(EConflict, "the lab %q is no longer offered", sess.Lab)
+	}
+	if _, ok := def.Node(node); !ok {
+		return Errorf(ENotFound, "lab %q has no node %q", def.ID, node)
+	}
+	if !slices.Contains(FaultActions, action) {
+		return Errorf(EInvalid, "action: want one of %s, found %q", strings.Join(FaultActions, ", "), action)
+	}
+	s.log.Info("fault injected", "session", id, "node", node, "action", action, "by", a.User)
+	return s.fault(ctx, id, node, action)
 }
 
 // failLines returns the lines of out that start with "FAIL:", the messages a
@@ -613,6 +696,7 @@ func (s *Service) Reset(ctx context.Context, a Actor, id string) (*Session, erro
 	}
 	e.s.State = Provisioning
 	e.s.Nodes = nil
+	e.passedOnce = nil
 	for i := range e.s.Steps {
 		e.s.Steps[i] = StepResult{Step: e.s.Steps[i].Step}
 	}
@@ -792,7 +876,24 @@ func (s *Service) recover(ctx context.Context) error {
 		switch {
 		case sess.State == Ready && present[sess.ID] && labOK:
 			sess.Activity = now // the trainee may have worked in a terminal meanwhile
-			e := &entry{s: sess, changed: make(chan struct{})}
+			e := &entry{s: sess, changed: make(chan struct{}), passedOnce: map[string]bool{}}
+			// The store has the checked steps; memory holds every step.
+			def, _ := s.catalog.Lab(sess.Lab)
+			results := map[string]StepResult{}
+			for _, r := range sess.Steps {
+				results[r.Step] = r
+				if r.Passed {
+					e.passedOnce[r.Step] = true
+				}
+			}
+			sess.Steps = nil
+			for _, st := range def.Steps {
+				r, ok := results[st.ID]
+				if !ok {
+					r = StepResult{Step: st.ID}
+				}
+				sess.Steps = append(sess.Steps, r)
+			}
 			s.mu.Lock()
 			s.live[sess.ID] = e
 			if sess.Owner == "" {

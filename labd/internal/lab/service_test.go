@@ -380,3 +380,50 @@ func TestRecovery(t *testing.T) {
 		t.Errorf("pool %d, runtime sessions %v (want the kept one and one pool session)", pool["other"], ids)
 	}
 }
+
+func TestFaultsAtStepEntry(t *testing.T) {
+	rt := labtest.NewRuntime()
+	f := newFixture(t, lab.Config{}, rt, nil)
+	def := labtest.Lab("faulty")
+	def.Steps[0].Faults = []lab.Fault{{Node: "node1", Script: "broken.sh", Body: "touch broken"}}
+	def.Steps[1].Faults = []lab.Fault{{Node: "node1", Action: "disconnect"}}
+	svc := lab.NewService(lab.Config{Now: f.clock.Now, ReapEvery: time.Hour}, lab.NewCatalog(def), rt, f.db)
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ctx := context.Background()
+	s, _, _ := svc.Create(ctx, "alice", "faulty")
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, _ = svc.Wait(wctx, alice, s.ID)
+	// The first step's fault happened before the session was ready.
+	if res, _ := rt.Exec(ctx, s.ID, "node1", lab.Command{Script: "test broken"}); res.ExitCode != 0 {
+		t.Error("the first step's fault was not applied at ready")
+	}
+	if len(rt.Faulted) != 0 {
+		t.Fatalf("faults of a later step applied early: %v", rt.Faulted)
+	}
+	rt.Exec(ctx, s.ID, "node1", lab.Command{Script: "touch one"})
+	for range 2 { // passing twice enters the next step once
+		if r, _ := svc.Check(ctx, alice, s.ID, "one"); !r.Passed {
+			t.Fatal("step one does not pass")
+		}
+	}
+	if len(rt.Faulted) != 1 || rt.Faulted[0] != s.ID+"/node1/disconnect" {
+		t.Errorf("faults = %v, want one disconnect of node1", rt.Faulted)
+	}
+	// A lecturer's fault; a bad action and a bad node are refused.
+	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node1", "kill"); err != nil {
+		t.Error(err)
+	}
+	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node1", "explode"); code(err) != lab.EInvalid {
+		t.Errorf("bad action: %v", err)
+	}
+	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node9", "kill"); code(err) != lab.ENotFound {
+		t.Errorf("bad node: %v", err)
+	}
+	if err := svc.InjectFault(ctx, bob, s.ID, "node1", "kill"); code(err) != lab.ENotFound {
+		t.Errorf("another trainee: %v", err)
+	}
+}

@@ -153,6 +153,12 @@ type Shell interface {
 	Kill() error
 }
 
+// Faults acts on nodes themselves, for fault injection: stop, kill, start,
+// disconnect (from the session's network), connect.
+type Faults interface {
+	Fault(ctx context.Context, session, node, action string) error
+}
+
 // Shells starts shells in nodes; runtimes that offer terminals implement it.
 type Shells interface {
 	StartShell(ctx context.Context, session, node string, cols, rows int) (Shell, error)

@@ -23,6 +23,7 @@ type Runtime struct {
 	envs      map[string]map[string]map[string]bool // session -> node -> words
 	FailLab   string                                // Create fails for this lab
 	destroyed []string
+	Faulted   []string // session/node/action, in order
 	Gate      chan struct{} // if set, Create waits on it
 }
 
@@ -163,5 +164,16 @@ func (f *Runtime) Copy(ctx context.Context, session, from, path string, to []str
 			}
 		}
 	}
+	return nil
+}
+
+// Fault records the action; a stopped node no longer runs commands.
+func (f *Runtime) Fault(ctx context.Context, session, node, action string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.envs[session][node]; !ok && action != "start" {
+		return fmt.Errorf("node %s is not running", node)
+	}
+	f.Faulted = append(f.Faulted, session+"/"+node+"/"+action)
 	return nil
 }
