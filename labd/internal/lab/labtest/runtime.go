@@ -23,7 +23,7 @@ type Runtime struct {
 	envs      map[string]map[string]map[string]bool // session -> node -> words
 	FailLab   string                                // Create fails for this lab
 	destroyed []string
-	Faulted   []string // session/node/action, in order
+	Faulted   []string      // session/node/action, in order
 	Gate      chan struct{} // if set, Create waits on it
 }
 
