@@ -1,0 +1,4 @@
+#!/bin/sh
+set -e
+id=$(ceph config-key get lab/failed-osd)
+ceph-osd -i "$id"

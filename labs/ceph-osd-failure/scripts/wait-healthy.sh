@@ -1,0 +1,3 @@
+#!/bin/sh
+# Every PG active+clean and HEALTH_OK before the trainee starts.
+exec ceph-lab wait 200
