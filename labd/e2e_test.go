@@ -357,3 +357,36 @@ func TestValidateCommand(t *testing.T) {
 		t.Errorf("the repository's labs: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestCephNodeCrashRecovers: a lecturer kills a node of a trainee's Ceph
+// lab; the container comes back (like a host that reboots) with its
+// address and its daemons, and the cluster returns to HEALTH_OK.
+func TestCephNodeCrashRecovers(t *testing.T) {
+	needDocker(t)
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
+	tok := l.token(t, "trainee", auth.Trainee)
+	s := l.startSession(t, tok, "ceph-health")
+	if s.State != "ready" {
+		t.Fatalf("%s: %s", s.State, s.Reason)
+	}
+	lecturer := l.token(t, "lena", auth.Lecturer)
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", tok, map[string]string{"node": "node2", "action": "kill"}, nil); code != 403 {
+		t.Errorf("a trainee injecting a fault: %d, want 403", code)
+	}
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", lecturer, map[string]string{"node": "node2", "action": "kill"}, nil); code != 204 {
+		t.Fatalf("kill node2: %d", code)
+	}
+	res, err := l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{
+		Script: "sleep 3; ceph-lab wait 150 && ceph osd tree -f json | jq '[.nodes[] | select(.type==\"osd\" and .status==\"up\")] | length'", Timeout: 3 * time.Minute})
+	if err != nil || res.ExitCode != 0 || strings.TrimSpace(string(res.Output)) != "3" {
+		t.Fatalf("after node2 crashed: exit %d %v\n%s", res.ExitCode, err, res.Output)
+	}
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", lecturer,
+		map[string]string{"node": "node3", "action": "fill", "path": "/root", "size": "64Mi"}, nil); code != 204 {
+		t.Fatalf("fill: %d", code)
+	}
+	res, _ = l.rt.Exec(context.Background(), s.ID, "node3", lab.Command{Script: "stat -c %s /root/.academy-fill"})
+	if strings.TrimSpace(string(res.Output)) != "67108864" {
+		t.Errorf("fill wrote %q bytes", res.Output)
+	}
+}

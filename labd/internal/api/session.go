@@ -242,17 +242,27 @@ func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
 }
 
-// injectFault applies {node, action} to a trainee's lab session.
+// injectFault applies {node, action[, path, size]} to a trainee's lab session.
 func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Node   string `json:"node"`
 		Action string `json:"action"`
+		Path   string `json:"path"`
+		Size   string `json:"size"`
 	}
 	if err := readJSON(r, &req); err != nil {
 		return err
 	}
+	f := lab.Fault{Node: req.Node, Action: req.Action, Path: req.Path}
+	if req.Size != "" {
+		size, err := lab.ParseSize(req.Size)
+		if err != nil {
+			return lab.Errorf(lab.EInvalid, "size: %v", err)
+		}
+		f.Size = size
+	}
 	u, _ := auth.FromContext(r.Context())
-	if err := s.Labs.InjectFault(r.Context(), lab.Actor{User: u.ID, SeeAll: true}, r.PathValue("id"), req.Node, req.Action); err != nil {
+	if err := s.Labs.InjectFault(r.Context(), lab.Actor{User: u.ID, SeeAll: true}, r.PathValue("id"), f); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

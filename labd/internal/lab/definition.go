@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,12 +82,32 @@ type Step struct {
 type Fault struct {
 	Node   string `lab:"node,required"`
 	Script string `lab:"script"`
-	Action string `lab:"action"` // stop, kill, start, disconnect, connect
+	Action string `lab:"action"` // stop, kill, start, disconnect, connect, fill
+	Path   string `lab:"path"`   // fill: a folder on the file system to fill
+	Size   Size   `lab:"size"`   // fill: how much to write there
 	Body   string `lab:"-"`
 }
 
 // FaultActions are what a Fault's action may be.
-var FaultActions = []string{"stop", "kill", "start", "disconnect", "connect"}
+var FaultActions = []string{"stop", "kill", "start", "disconnect", "connect", "fill"}
+
+// MaxFill bounds a fill fault: it writes to the host's disk.
+const MaxFill = Size(16 << 30)
+
+// validFault returns what is wrong with an action fault, or "".
+func validFault(f Fault) (field, msg string) {
+	switch {
+	case !slices.Contains(FaultActions, f.Action):
+		return "action", fmt.Sprintf("want one of %s, found %q", strings.Join(FaultActions, ", "), f.Action)
+	case f.Action != "fill" && (f.Path != "" || f.Size != 0):
+		return "path", "only a fill takes path and size"
+	case f.Action == "fill" && (!strings.HasPrefix(f.Path, "/") || strings.Contains(f.Path, "..")):
+		return "path", fmt.Sprintf("want an absolute folder inside the node, found %q", f.Path)
+	case f.Action == "fill" && (f.Size <= 0 || f.Size > MaxFill):
+		return "size", fmt.Sprintf("want a size up to %s", MaxFill)
+	}
+	return "", ""
+}
 
 // Solution solves a step: a script path (run on the check's node), or
 // {node, script} to run it elsewhere. The lab test suite runs every one;

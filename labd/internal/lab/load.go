@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -273,8 +272,10 @@ func (v *validator) validate(d *Definition) {
 				v.fail(fp, "give script or action, one of them")
 			case f.Script != "":
 				f.Body = v.script(fp+".script", f.Script)
-			case !slices.Contains(FaultActions, f.Action):
-				v.fail(fp+".action", "want one of %s, found %q", strings.Join(FaultActions, ", "), f.Action)
+			default:
+				if field, msg := validFault(*f); msg != "" {
+					v.fail(fp+"."+field, "%s", msg)
+				}
 			}
 		}
 		if s.Solution.Node == "" {

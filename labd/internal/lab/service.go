@@ -550,17 +550,7 @@ func (s *Service) Check(ctx context.Context, a Actor, id, stepID string) (StepRe
 // applyFaults applies a step's faults, in order.
 func (s *Service) applyFaults(ctx context.Context, id string, st Step) error {
 	for _, f := range st.Faults {
-		if f.Script != "" {
-			res, err := s.rt.Exec(ctx, id, f.Node, Command{Script: f.Body, Timeout: time.Minute})
-			if err == nil && res.ExitCode != 0 {
-				err = fmt.Errorf("exit code %d: %s", res.ExitCode, lastLines(string(res.Output), 3))
-			}
-			if err != nil {
-				return fmt.Errorf("fault %s on %s: %w", f.Script, f.Node, err)
-			}
-			continue
-		}
-		if err := s.fault(ctx, id, f.Node, f.Action); err != nil {
+		if err := s.applyFault(ctx, id, f); err != nil {
 			return err
 		}
 	}
@@ -570,20 +560,38 @@ func (s *Service) applyFaults(ctx context.Context, id string, st Step) error {
 	return nil
 }
 
-func (s *Service) fault(ctx context.Context, id, node, action string) error {
-	f, ok := s.rt.(Faults)
-	if !ok {
-		return Errorf(EConflict, "this lab runtime cannot %s a node", action)
+// applyFault runs a fault's script, fills a disk, or acts on the node.
+func (s *Service) applyFault(ctx context.Context, id string, f Fault) error {
+	script := f.Body
+	if f.Action == "fill" {
+		// fallocate is instant where the file system has it; dd everywhere else.
+		file := strings.TrimSuffix(f.Path, "/") + "/.academy-fill"
+		script = fmt.Sprintf("fallocate -l %d %s 2>/dev/null || dd if=/dev/zero of=%s bs=1M count=%d status=none",
+			int64(f.Size), file, file, int64(f.Size)>>20)
 	}
-	if err := f.Fault(ctx, id, node, action); err != nil {
-		return fmt.Errorf("%s %s: %w", action, node, err)
+	if script != "" {
+		res, err := s.rt.Exec(ctx, id, f.Node, Command{Script: script, Timeout: 5 * time.Minute})
+		if err == nil && res.ExitCode != 0 {
+			err = fmt.Errorf("exit code %d: %s", res.ExitCode, lastLines(string(res.Output), 3))
+		}
+		if err != nil {
+			return fmt.Errorf("fault on %s: %w", f.Node, err)
+		}
+		return nil
+	}
+	rf, ok := s.rt.(Faults)
+	if !ok {
+		return Errorf(EConflict, "this lab runtime cannot %s a node", f.Action)
+	}
+	if err := rf.Fault(ctx, id, f.Node, f.Action); err != nil {
+		return fmt.Errorf("%s %s: %w", f.Action, f.Node, err)
 	}
 	return nil
 }
 
-// InjectFault applies an action to a node of a ready session: a lecturer's
-// or an admin's way to test a trainee.
-func (s *Service) InjectFault(ctx context.Context, a Actor, id, node, action string) error {
+// InjectFault applies an action fault to a node of a ready session: a
+// lecturer's or an admin's way to test a trainee.
+func (s *Service) InjectFault(ctx context.Context, a Actor, id string, f Fault) error {
 	e, sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return err
@@ -595,14 +603,15 @@ func (s *Service) InjectFault(ctx context.Context, a Actor, id, node, action str
 	if !ok {
 		return Errorf(EConflict, "the lab %q is no longer offered", sess.Lab)
 	}
-	if _, ok := def.Node(node); !ok {
-		return Errorf(ENotFound, "lab %q has no node %q", def.ID, node)
+	if _, ok := def.Node(f.Node); !ok {
+		return Errorf(ENotFound, "lab %q has no node %q", def.ID, f.Node)
 	}
-	if !slices.Contains(FaultActions, action) {
-		return Errorf(EInvalid, "action: want one of %s, found %q", strings.Join(FaultActions, ", "), action)
+	if field, msg := validFault(f); msg != "" {
+		return Errorf(EInvalid, "%s: %s", field, msg)
 	}
-	s.log.Info("fault injected", "session", id, "node", node, "action", action, "by", a.User)
-	return s.fault(ctx, id, node, action)
+	f.Script, f.Body = "", ""
+	s.log.Info("fault injected", "session", id, "node", f.Node, "action", f.Action, "by", a.User)
+	return s.applyFault(ctx, id, f)
 }
 
 // failLines returns the lines of out that start with "FAIL:", the messages a

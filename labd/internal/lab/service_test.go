@@ -414,16 +414,24 @@ func TestFaultsAtStepEntry(t *testing.T) {
 		t.Errorf("faults = %v, want one disconnect of node1", rt.Faulted)
 	}
 	// A lecturer's fault; a bad action and a bad node are refused.
-	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node1", "kill"); err != nil {
+	lena := lab.Actor{User: "lena", SeeAll: true}
+	if err := svc.InjectFault(ctx, lena, s.ID, lab.Fault{Node: "node1", Action: "kill"}); err != nil {
 		t.Error(err)
 	}
-	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node1", "explode"); code(err) != lab.EInvalid {
-		t.Errorf("bad action: %v", err)
+	for _, bad := range []lab.Fault{
+		{Node: "node1", Action: "explode"},
+		{Node: "node1", Action: "fill", Path: "relative", Size: 1 << 20},
+		{Node: "node1", Action: "fill", Path: "/var", Size: lab.MaxFill + 1},
+		{Node: "node1", Action: "kill", Path: "/var"},
+	} {
+		if err := svc.InjectFault(ctx, lena, s.ID, bad); code(err) != lab.EInvalid {
+			t.Errorf("%+v: %v, want invalid", bad, err)
+		}
 	}
-	if err := svc.InjectFault(ctx, lab.Actor{User: "lena", SeeAll: true}, s.ID, "node9", "kill"); code(err) != lab.ENotFound {
+	if err := svc.InjectFault(ctx, lena, s.ID, lab.Fault{Node: "node9", Action: "kill"}); code(err) != lab.ENotFound {
 		t.Errorf("bad node: %v", err)
 	}
-	if err := svc.InjectFault(ctx, bob, s.ID, "node1", "kill"); code(err) != lab.ENotFound {
+	if err := svc.InjectFault(ctx, bob, s.ID, lab.Fault{Node: "node1", Action: "kill"}); code(err) != lab.ENotFound {
 		t.Errorf("another trainee: %v", err)
 	}
 }
