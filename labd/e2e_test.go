@@ -359,8 +359,8 @@ func TestValidateCommand(t *testing.T) {
 }
 
 // TestCephNodeCrashRecovers: a lecturer kills a node of a trainee's Ceph
-// lab; the container comes back (like a host that reboots) with its
-// address and its daemons, and the cluster returns to HEALTH_OK.
+// lab (power lost) and starts it again; the node boots with its address
+// and its daemons, and the cluster returns to HEALTH_OK.
 func TestCephNodeCrashRecovers(t *testing.T) {
 	needDocker(t)
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
@@ -373,8 +373,10 @@ func TestCephNodeCrashRecovers(t *testing.T) {
 	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", tok, map[string]string{"node": "node2", "action": "kill"}, nil); code != 403 {
 		t.Errorf("a trainee injecting a fault: %d, want 403", code)
 	}
-	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", lecturer, map[string]string{"node": "node2", "action": "kill"}, nil); code != 204 {
-		t.Fatalf("kill node2: %d", code)
+	for _, action := range []string{"kill", "start"} {
+		if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", lecturer, map[string]string{"node": "node2", "action": action}, nil); code != 204 {
+			t.Fatalf("%s node2: %d", action, code)
+		}
 	}
 	res, err := l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{
 		Script: "sleep 3; ceph-lab wait 150 && ceph osd tree -f json | jq '[.nodes[] | select(.type==\"osd\" and .status==\"up\")] | length'", Timeout: 3 * time.Minute})

@@ -12,10 +12,10 @@ import (
 
 var _ lab.Faults = (*Runtime)(nil)
 
-// Fault acts on a node: stop (a host shut down; it stays down), kill (a
-// crash: the restart policy brings it back, like a host that reboots),
-// start, disconnect (its link to the session's network goes down) and
-// connect.
+// Fault acts on a node: stop (a host shut down), kill (a host that loses
+// power), both until start (the host boots: its daemons start and labd
+// wires it again at its address); disconnect (its link to the session's
+// network goes down) and connect.
 func (r *Runtime) Fault(ctx context.Context, session, node, action string) error {
 	name := containerName(session, node)
 	switch action {
