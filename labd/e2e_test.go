@@ -392,3 +392,48 @@ func TestCephNodeCrashRecovers(t *testing.T) {
 		t.Errorf("fill wrote %q bytes", res.Output)
 	}
 }
+
+// TestBrokenCephClusterThenReset: a trainee stops the monitor; the check
+// says so in a FAIL: line instead of hanging; a reset brings a fresh
+// cluster where the lab starts over.
+func TestBrokenCephClusterThenReset(t *testing.T) {
+	needDocker(t)
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
+	tok := l.token(t, "trainee", auth.Trainee)
+	s := l.startSession(t, tok, "ceph-pool")
+	if s.State != "ready" {
+		t.Fatalf("%s: %s", s.State, s.Reason)
+	}
+	def, _ := lab.LoadDefinition("../labs/ceph-pool/lab.yaml")
+	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: def.Steps[0].Solution.Body, Timeout: time.Minute})
+	if !l.check(t, tok, s.ID, "create-pool").Passed {
+		t.Fatal("create-pool does not pass after its solution")
+	}
+	// The trainee deletes the pool: the check explains.
+	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "ceph osd pool rm xpool xpool --yes-i-really-really-mean-it"})
+	if r := l.check(t, tok, s.ID, "create-pool"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
+		t.Errorf("after deleting the pool: %+v", r)
+	}
+	// The trainee stops the monitor: the check says what is wrong, in time.
+	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "pkill -x ceph-mon"})
+	start := time.Now()
+	r := l.check(t, tok, s.ID, "create-pool")
+	if r.Passed || !strings.Contains(r.Output, "monitor") {
+		t.Errorf("with the monitor stopped: %+v", r)
+	}
+	t.Logf("check with the monitor down answered in %s: %s", time.Since(start).Round(time.Second), r.Output)
+	// Reset: a fresh cluster, the lab starts over.
+	var reset session
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/reset", tok, nil, &reset); code != 202 {
+		t.Fatalf("reset: %d", code)
+	}
+	for reset.State == "provisioning" {
+		l.call(t, "GET", "/api/sessions/"+s.ID+"?wait=60s", tok, nil, &reset)
+	}
+	if reset.State != "ready" || reset.Steps[0].Passed {
+		t.Fatalf("after reset: %+v", reset)
+	}
+	if r := l.check(t, tok, s.ID, "create-pool"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
+		t.Errorf("on the fresh cluster: %+v", r)
+	}
+}

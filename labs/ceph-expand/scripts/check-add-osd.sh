@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 tree=$(ceph osd tree -f json)
 n=$(jq '[.nodes[] | select(.type=="host" and .name=="node4") | .children[]] | length' <<<"$tree")
 [ "${n:-0}" -ge 1 ] || { echo "FAIL: node4 has no OSD in the CRUSH map yet"; exit 1; }

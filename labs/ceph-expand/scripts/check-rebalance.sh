@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 id=$(ceph osd tree -f json | jq '[.nodes[] | select(.type=="host" and .name=="node4") | .children[]][0] // empty')
 [ -n "$id" ] || { echo "FAIL: node4 has no OSD yet"; exit 1; }
 f=/root/report/osd-df.json

@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 f=/root/report/status.json
 [ -f "$f" ] || { echo "FAIL: $f does not exist yet"; exit 1; }
 jq -e . "$f" >/dev/null 2>&1 || { echo "FAIL: $f is not JSON (use -f json or -f json-pretty)"; exit 1; }

@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 f=/root/report/osd-tree.json
 [ -f "$f" ] || { echo "FAIL: $f does not exist yet"; exit 1; }
 jq -e '.nodes' "$f" >/dev/null 2>&1 || { echo "FAIL: $f is not the JSON of ceph osd tree"; exit 1; }

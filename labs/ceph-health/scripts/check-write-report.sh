@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 f=/root/report/health-report.md
 [ -f "$f" ] || { echo "FAIL: $f does not exist yet"; exit 1; }
 s=$(ceph status -f json)

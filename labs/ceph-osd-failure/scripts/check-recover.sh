@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 # Recovery takes a moment: wait for it, within the check's time.
 for _ in $(seq 1 120); do
 	s=$(ceph status -f json)

@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 ceph osd pool ls | grep -qx xpool || { echo "FAIL: there is no pool named xpool yet"; exit 1; }
 d=$(ceph osd pool ls detail -f json | jq '.[] | select(.pool_name=="xpool")')
 [ "$(jq -r .type <<<"$d")" = 1 ] || { echo "FAIL: xpool is not a replicated pool"; exit 1; }

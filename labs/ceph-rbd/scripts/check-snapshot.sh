@@ -1,4 +1,5 @@
 #!/bin/bash
+ceph-lab reachable || exit 1
 rbd snap ls rbd/vol01 --format json 2>/dev/null | jq -e '.[] | select(.name=="before")' >/dev/null ||
 	{ echo "FAIL: vol01 has no snapshot named before"; exit 1; }
 want=$(rbd export rbd/vol01@before - 2>/dev/null | md5sum)
