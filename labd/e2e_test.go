@@ -170,6 +170,16 @@ func (l *labd) startSession(t *testing.T, token, labID string) session {
 	return s
 }
 
+// readySession starts a session of labID and requires it to become ready.
+func (l *labd) readySession(t *testing.T, token, labID string) session {
+	t.Helper()
+	s := l.startSession(t, token, labID)
+	if s.State != "ready" {
+		t.Fatalf("session of %s: %s: %s", labID, s.State, s.Reason)
+	}
+	return s
+}
+
 type checkResult struct {
 	Passed bool
 	Output string
@@ -252,10 +262,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	data, instance := t.TempDir(), instanceName(t)
 	first := startLabd(t, data, instance, "../labs")
 	tok := first.token(t, "alice", auth.Trainee)
-	s := first.startSession(t, tok, "linux-basics")
-	if s.State != "ready" {
-		t.Fatalf("%s: %s", s.State, s.Reason)
-	}
+	s := first.readySession(t, tok, "linux-basics")
 	def, _ := lab.LoadDefinition("../labs/linux-basics/lab.yaml")
 	first.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: def.Steps[0].Solution.Body})
 	if !first.check(t, tok, s.ID, def.Steps[0].ID).Passed {
@@ -365,10 +372,7 @@ func TestCephNodeCrashRecovers(t *testing.T) {
 	needDocker(t)
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
 	tok := l.token(t, "trainee", auth.Trainee)
-	s := l.startSession(t, tok, "ceph-health")
-	if s.State != "ready" {
-		t.Fatalf("%s: %s", s.State, s.Reason)
-	}
+	s := l.readySession(t, tok, "ceph-health")
 	lecturer := l.token(t, "lena", auth.Lecturer)
 	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/faults", tok, map[string]string{"node": "node2", "action": "kill"}, nil); code != 403 {
 		t.Errorf("a trainee injecting a fault: %d, want 403", code)
@@ -400,10 +404,7 @@ func TestBrokenCephClusterThenReset(t *testing.T) {
 	needDocker(t)
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
 	tok := l.token(t, "trainee", auth.Trainee)
-	s := l.startSession(t, tok, "ceph-pool")
-	if s.State != "ready" {
-		t.Fatalf("%s: %s", s.State, s.Reason)
-	}
+	s := l.readySession(t, tok, "ceph-pool")
 	def, _ := lab.LoadDefinition("../labs/ceph-pool/lab.yaml")
 	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: def.Steps[0].Solution.Body, Timeout: time.Minute})
 	if !l.check(t, tok, s.ID, "create-pool").Passed {

@@ -84,10 +84,7 @@ func TestTerminalsOnDocker(t *testing.T) {
 	needDocker(t)
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
 	alice := l.token(t, "alice", auth.Trainee)
-	s := l.startSession(t, alice, "linux-basics")
-	if s.State != "ready" {
-		t.Fatalf("%s: %s", s.State, s.Reason)
-	}
+	s := l.readySession(t, alice, "linux-basics")
 
 	w := openStream(t, l, alice, s.ID, "node1", "cols=100&rows=30")
 	defer func() { w.r.Close() }()
