@@ -302,11 +302,12 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 			s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
 		}
 	} else {
-		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
-		if e.s.Owner != "" {
+		// The time limit runs from the first ready; a reset does not renew it.
+		if e.s.Owner != "" && e.s.Ready.IsZero() {
 			e.s.Expires = now.Add(def.TimeLimit.D())
-			e.s.Activity = now
 		}
+		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
+		e.s.Activity = now
 		s.log.Info("session ready", "session", id, "lab", def.ID, "took", now.Sub(start).Round(time.Millisecond))
 	}
 	snap := snapshot(e.s)

@@ -154,7 +154,9 @@ func TestSessionLifecycle(t *testing.T) {
 		t.Errorf("third extend: %v, want conflict", err)
 	}
 
-	// Reset gives a fresh environment and forgets the results.
+	// Reset gives a fresh environment and forgets the results, but not the time limit.
+	before, _ := f.svc.Session(ctx, alice, s.ID)
+	f.clock.Add(10 * time.Minute)
 	if _, err := f.svc.Reset(ctx, alice, s.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +165,9 @@ func TestSessionLifecycle(t *testing.T) {
 	got, _ = f.svc.Wait(wctx, alice, s.ID)
 	if got.State != lab.Ready || got.Steps[0].Passed {
 		t.Errorf("after reset: %s, steps %+v", got.State, got.Steps)
+	}
+	if !got.Expires.Equal(before.Expires) {
+		t.Errorf("a reset moved the time limit from %s to %s", before.Expires, got.Expires)
 	}
 	if r, _ := f.svc.Check(ctx, alice, s.ID, "one"); r.Passed {
 		t.Error("a reset environment still has the solution's work")
