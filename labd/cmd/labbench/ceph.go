@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -49,22 +48,8 @@ func cephLabs(bin, tmp, instance string, cli *client.Client) error {
 
 	// Six at once: all must reach HEALTH_OK; memory per lab from docker stats.
 	const n = 6
-	type started struct {
-		tok string
-		s   session
-		err error
-	}
-	out := make([]started, n)
 	t0 := time.Now()
-	var wg sync.WaitGroup
-	for i := range out {
-		wg.Go(func() {
-			tok := l.user()
-			s, _, err := l.start(tok, "ceph-health")
-			out[i] = started{tok, s, err}
-		})
-	}
-	wg.Wait()
+	out := l.startMany(n, "ceph-health")
 	took := time.Since(t0)
 	healthy := 0
 	var worst float64
@@ -84,12 +69,7 @@ func cephLabs(bin, tmp, instance string, cli *client.Client) error {
 	report(figure{fmt.Sprintf("%d Ceph labs at once", n), fmt.Sprintf("%d of %d HEALTH_OK, all ready in %.0f s", healthy, n, took.Seconds()),
 		"", "", "≥ 6 HEALTH_OK"})
 	report(figure{"RAM of one running Ceph lab (the largest of them)", fmt.Sprintf("%.2f GB", worst/1024), "", "", "≤ 2.5 GB"})
-	for _, o := range out {
-		if o.err == nil {
-			wg.Go(func() { l.end(o.tok, o.s.ID) })
-		}
-	}
-	wg.Wait()
+	l.endAll(out)
 	l.stop()
 
 	// Warm pool: a ready cluster waits for its trainee.

@@ -403,21 +403,7 @@ func manyAtOnce(l *labd) error {
 		}
 	}()
 	t0 := time.Now()
-	type started struct {
-		tok string
-		s   session
-		err error
-	}
-	out := make([]started, *crowd)
-	var wg sync.WaitGroup
-	for i := range out {
-		wg.Go(func() {
-			tok := l.user()
-			s, _, err := l.start(tok, "linux-basics")
-			out[i] = started{tok, s, err}
-		})
-	}
-	wg.Wait()
+	out := l.startMany(*crowd, "linux-basics")
 	all := time.Since(t0)
 	close(stop)
 	ready := 0
@@ -431,12 +417,7 @@ func manyAtOnce(l *labd) error {
 	report(figure{fmt.Sprintf("%d sessions at once: ready", *crowd), fmt.Sprintf("%d in %.1f s", ready, all.Seconds()),
 		"", "", "all ready"})
 	report(figure{"labd peak RSS during that", fmt.Sprintf("%d MB", peak.Load()), "", "", "≤ 150 MB"})
-	for _, o := range out {
-		if o.err == nil {
-			wg.Go(func() { l.end(o.tok, o.s.ID) })
-		}
-	}
-	wg.Wait()
+	l.endAll(out)
 	return nil
 }
 
@@ -580,4 +561,38 @@ func dockerEcho(l *labd) error {
 	}
 	report(figure{"yes, then Ctrl-C: output stops after (worst of 5)", ms(slices.Max(stops)), "", "", "≤ 250 ms"})
 	return nil
+}
+
+// started is a session the bench started, with its owner's token.
+type started struct {
+	tok string
+	s   session
+	err error
+}
+
+// startMany starts n sessions of labID at once, each for a new trainee, and
+// waits until every one is ready or failed.
+func (l *labd) startMany(n int, labID string) []started {
+	out := make([]started, n)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Go(func() {
+			tok := l.user()
+			s, _, err := l.start(tok, labID)
+			out[i] = started{tok, s, err}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// endAll ends the sessions that started.
+func (l *labd) endAll(out []started) {
+	var wg sync.WaitGroup
+	for _, o := range out {
+		if o.err == nil {
+			wg.Go(func() { l.end(o.tok, o.s.ID) })
+		}
+	}
+	wg.Wait()
 }

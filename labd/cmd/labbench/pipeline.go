@@ -3,43 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/terminal"
+	"github.com/xsky-academy/academy/labd/internal/terminal/ttytest"
 )
-
-// textShell writes n bytes of text as fast as it is read, 4 KiB a read like
-// a PTY: the source for measuring labd's own pipeline without the PTY.
-type textShell struct {
-	mu   sync.Mutex
-	left int
-}
-
-func (s *textShell) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.left == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), s.left, 4096)
-	for i := range n {
-		p[i] = 'x'
-	}
-	s.left -= n
-	return n, nil
-}
-func (s *textShell) Write(p []byte) (int, error) { return len(p), nil }
-func (s *textShell) Resize(int, int) error       { return nil }
-func (s *textShell) Wait() (int, error)          { return 0, nil }
-func (s *textShell) Kill() error                 { return nil }
 
 // pipeline measures, three times, a 200 MB stream through the hub (with
 // recording) and a websocket to an acking client, in this process: labd's
@@ -66,7 +40,7 @@ func pipelineOnce(tmp string) (float64, error) {
 		return 0, err
 	}
 	defer os.Remove(filepath.Join(tmp, "pipeline.cast"))
-	h := terminal.NewHub(&textShell{left: size}, 80, 24, rec, nil)
+	h := terminal.NewHub(ttytest.NewFlood(size), 80, 24, rec, nil)
 	defer h.Close()
 	up := terminal.Upgrader()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

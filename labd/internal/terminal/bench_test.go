@@ -2,40 +2,15 @@ package terminal_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xsky-academy/academy/labd/internal/terminal"
+	"github.com/xsky-academy/academy/labd/internal/terminal/ttytest"
 )
-
-// flood is a shell that writes n bytes of text as fast as it is read.
-type flood struct {
-	mu   sync.Mutex
-	left int
-}
-
-func (f *flood) Read(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.left == 0 {
-		return 0, io.EOF
-	}
-	n := min(len(p), f.left, 4096) // a PTY hands out at most 4 KiB a read
-	for i := range n {
-		p[i] = 'x'
-	}
-	f.left -= n
-	return n, nil
-}
-func (f *flood) Write(p []byte) (int, error) { return len(p), nil }
-func (f *flood) Resize(int, int) error       { return nil }
-func (f *flood) Wait() (int, error)          { return 0, nil }
-func (f *flood) Kill() error                 { return nil }
 
 // BenchmarkPipeline measures the hub and the websocket (no PTY): bytes from
 // a shell to an acking client, with recording on.
@@ -45,7 +20,7 @@ func BenchmarkPipeline(b *testing.B) {
 	dir := b.TempDir()
 	for i := 0; i < b.N; i++ {
 		rec, _ := terminal.NewRecorder(filepath.Join(dir, strings.Repeat("r", 1)+string(rune('a'+i%26))+".cast"+string(rune('0'+i/26%10))), 80, 24, "")
-		h := terminal.NewHub(&flood{left: size}, 80, 24, rec, nil)
+		h := terminal.NewHub(ttytest.NewFlood(size), 80, 24, rec, nil)
 		up := terminal.Upgrader()
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ws, _ := up.Upgrade(w, r, nil)
