@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -73,17 +72,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
-	if st, err := os.Stat(s.SiteDir); s.SiteDir != "" && err == nil && st.IsDir() {
+	if site, err := newSite(s.SiteDir, []string{"zh", "en"}); s.SiteDir != "" && err == nil {
 		// "/" with any method, so that "/api/" (more specific) keeps every API path.
-		files := http.FileServer(http.Dir(s.SiteDir))
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-				return
-			}
-			files.ServeHTTP(w, r)
-		})
+		mux.Handle("/", site)
 	} else {
 		mux.HandleFunc("GET /{$}", s.placeholder)
 	}
