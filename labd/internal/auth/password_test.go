@@ -75,13 +75,13 @@ func TestDecodeHashRejects(t *testing.T) {
 
 func TestPasswordRules(t *testing.T) {
 	for pw, ok := range map[string]bool{
-		"short":                         false,
-		"123456789":                     false,
-		"1234567890":                    true,
-		"密码密码密码密码密码":                    true, // ten characters, 30 bytes
-		"密码密码密码密码密":                     false,
-		strings.Repeat("x", 1024):       true,
-		strings.Repeat("x", 1025):       false,
+		"short":                        false,
+		"123456789":                    false,
+		"1234567890":                   true,
+		"密码密码密码密码密码":                   true, // ten characters, 30 bytes
+		"密码密码密码密码密":                    false,
+		strings.Repeat("x", 1024):      true,
+		strings.Repeat("x", 1025):      false,
 		"correct horse battery staple": true,
 	} {
 		err := CheckPasswordRules(pw)
