@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -50,6 +51,9 @@ const matrixPassword = "matrix password"
 // Access says. Every route in routes() must have one: a route added
 // without it fails TestAuthorizationMatrix.
 type fixture struct {
+	// access repeats who may call the route, independently of routes.go: a
+	// change of either alone fails the test, so access changes are deliberate.
+	access Access
 	// call returns the path (parameters filled in) and the body of a call on
 	// a resource owned by owner.
 	call func(t *testing.T, ts *testServer, owner *auth.Account) (path string, body []byte)
@@ -97,18 +101,18 @@ var (
 
 func matrixFixtures() map[string]fixture {
 	f := map[string]fixture{
-		"GET /healthz":                   {call: fixed("/healthz", "")},
-		"GET /readyz":                    {call: fixed("/readyz", "")},
-		"GET /metrics":                   {call: fixed("/metrics", "")},
-		"GET /api/labs":                  {call: fixed("/api/labs", "")},
-		"GET /api/labs/{lab}":            {call: fixed("/api/labs/demo", "")},
-		"POST /api/sessions":             {call: fixed("/api/sessions", `{"lab":"other"}`)},
-		"GET /api/sessions":              {call: fixed("/api/sessions", "")},
-		"POST /api/logout":               {call: fixed("/api/logout", "")},
-		"GET /api/me":                    {call: fixed("/api/me", "")},
-		"GET /api/users":                 {call: fixed("/api/users", "")},
-		"POST /api/sessions/{id}/faults": {call: sessionPath("/api/sessions/{id}/faults"), reach: watchers, denied: 404},
-		"POST /api/login": {call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+		"GET /healthz":                   {access: Public, call: fixed("/healthz", "")},
+		"GET /readyz":                    {access: Public, call: fixed("/readyz", "")},
+		"GET /metrics":                   {access: Roles(auth.Admin), call: fixed("/metrics", "")},
+		"GET /api/labs":                  {access: Authenticated, call: fixed("/api/labs", "")},
+		"GET /api/labs/{lab}":            {access: Authenticated, call: fixed("/api/labs/demo", "")},
+		"POST /api/sessions":             {access: Authenticated, call: fixed("/api/sessions", `{"lab":"other"}`)},
+		"GET /api/sessions":              {access: Authenticated, call: fixed("/api/sessions", "")},
+		"POST /api/logout":               {access: Authenticated, call: fixed("/api/logout", "")},
+		"GET /api/me":                    {access: Authenticated, call: fixed("/api/me", "")},
+		"GET /api/users":                 {access: Roles(auth.Admin), call: fixed("/api/users", "")},
+		"POST /api/sessions/{id}/faults": {access: Roles(auth.Lecturer, auth.Admin), call: sessionPath("/api/sessions/{id}/faults"), reach: watchers, denied: 404},
+		"POST /api/login": {access: Public, call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
 			n := matrixSeq.Add(1)
 			email := fmt.Sprintf("login%d@example.com", n)
 			if _, err := ts.api.Accounts.Add(context.Background(), email, "L", auth.Trainee, matrixPassword); err != nil {
@@ -116,10 +120,10 @@ func matrixFixtures() map[string]fixture {
 			}
 			return "/api/login", fmt.Appendf(nil, `{"email":%q,"password":%q}`, email, matrixPassword)
 		}},
-		"POST /api/invitations": {call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {
+		"POST /api/invitations": {access: Roles(auth.Lecturer, auth.Admin), call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {
 			return "/api/invitations", fmt.Appendf(nil, `{"email":"inv%d@example.com","role":"trainee"}`, matrixSeq.Add(1))
 		}},
-		"POST /api/invitations/accept": {call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+		"POST /api/invitations/accept": {access: Public, call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
 			inv, err := ts.api.Accounts.Invite(context.Background(), auth.User{ID: "root", Role: auth.Admin},
 				auth.InviteRequest{Email: fmt.Sprintf("acc%d@example.com", matrixSeq.Add(1)), Role: auth.Trainee})
 			if err != nil {
@@ -129,18 +133,19 @@ func matrixFixtures() map[string]fixture {
 		}},
 		// A user is the resource: own is the caller's own account. The body
 		// keeps the role as it is, so the matrix changes nobody.
-		"PATCH /api/users/{id}": {call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+		"PATCH /api/users/{id}": {access: Roles(auth.Admin), call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
 			return "/api/users/" + owner.ID, fmt.Appendf(nil, `{"role":%q}`, owner.Role)
 		}},
 	}
 	for _, p := range []string{"GET /api/sessions/{id}", "DELETE /api/sessions/{id}", "POST /api/sessions/{id}/steps/{step}/check",
-		"POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend", "GET /api/sessions/{id}/nodes/{node}/terminal"} {
-		f[p] = fixture{call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
+		"POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend"} {
+		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
 	}
 	for _, p := range []string{"POST /api/sessions/{id}/nodes/{node}/ticket", "GET /api/sessions/{id}/recordings",
 		"GET /api/sessions/{id}/recordings/{file}"} {
-		f[p] = fixture{call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
+		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
 	}
+	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}
 	return f
 }
 
@@ -172,6 +177,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		delete(fixtures, key)
+		if !reflect.DeepEqual(fx.access, rt.Access) {
+			t.Errorf("%s: routes.go gives access %+v, the matrix %+v: change both, deliberately", key, rt.Access, fx.access)
+			continue
+		}
 		for _, c := range callers {
 			for _, own := range []bool{true, false} {
 				if own && c.acc == nil {
@@ -192,12 +201,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 					r := ts.do(t, rt.Method, path, token, body, hdr...)
 					want := "success"
 					switch {
-					case rt.Access.kind == ticketed:
+					case fx.access.kind == ticketed:
 						want = "401" // a websocket needs its ticket, whoever calls
-					case rt.Access.kind == public:
+					case fx.access.kind == public:
 					case c.acc == nil:
 						want = "401"
-					case !rt.Access.allows(c.role()):
+					case !fx.access.allows(c.role()):
 						want = "403"
 					case fx.reach != nil && !fx.reach(c.role(), own):
 						want = fmt.Sprint(fx.denied)
@@ -223,4 +232,3 @@ func endAllSessions(ts *testServer) {
 		ts.api.Labs.Destroy(ctx, lab.Actor{SeeAll: true}, s.ID)
 	}
 }
-
