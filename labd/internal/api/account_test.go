@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,7 +247,8 @@ func TestUsersAdmin(t *testing.T) {
 	var list []userView
 	r := ts.do(t, "GET", "/api/users", "", nil, root.headers(false)...)
 	r.json(t, &list)
-	if r.status != 200 || len(list) != 2 || list[1].Email != "alice@example.com" || list[1].Active == nil || !*list[1].Active {
+	i := slices.IndexFunc(list, func(u userView) bool { return u.ID == alice.ID })
+	if r.status != 200 || len(list) != 2 || i < 0 || list[i].Email != "alice@example.com" || list[i].Active == nil || !*list[i].Active {
 		t.Fatalf("users: %d %s", r.status, r.body)
 	}
 	if strings.Contains(string(r.body), "argon2") {
