@@ -31,6 +31,7 @@ Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
   labd validate  [DIR...]                check lab files (default ./labs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
+  labd user      add|list|passwd|role ...  manage accounts (labd user help)
 `
 
 // run is labd's whole program, testable: it returns the exit code.
@@ -47,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = validate(args[1:], stdout)
 	case "token":
 		err = token(args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads standard input (a password).
+		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
