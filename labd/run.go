@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
@@ -33,6 +34,9 @@ Usage:
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
   labd user      add|list|passwd|role ...  manage accounts (labd user help)
 `
+
+// The classes work invites rosters through accounts.
+var _ class.Accounts = auth.RosterInvites{}
 
 // run is labd's whole program, testable: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
