@@ -176,7 +176,8 @@ func (a *Accounts) ByEmail(ctx context.Context, email string) (*Account, error) 
 // List returns every account, oldest first.
 func (a *Accounts) List(ctx context.Context) ([]*Account, error) { return a.store.Accounts(ctx) }
 
-// SetRole gives the account with id the role, whatever it had.
+// SetRole gives the account with id the role, whatever it had, except that
+// the last active admin stays admin.
 func (a *Accounts) SetRole(ctx context.Context, id string, role Role) (*Account, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, Errorf(EInvalid, "%v", err)
@@ -184,6 +185,22 @@ func (a *Accounts) SetRole(ctx context.Context, id string, role Role) (*Account,
 	acc, err := a.Get(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if acc.Role == Admin && role != Admin && acc.Active() {
+		// Someone must be left to manage users.
+		all, err := a.store.Accounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		admins := 0
+		for _, o := range all {
+			if o.Role == Admin && o.Active() {
+				admins++
+			}
+		}
+		if admins <= 1 {
+			return nil, Errorf(EConflict, "%s is the last admin: make someone else admin first", acc.Email)
+		}
 	}
 	acc.Role = role
 	return acc, a.store.UpdateAccount(ctx, acc)

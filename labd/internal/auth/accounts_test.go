@@ -173,6 +173,17 @@ func TestPasswordChangeAndRoles(t *testing.T) {
 	if _, err := a.SetRole(ctx, acc.ID, "root"); code(err) != auth.EInvalid {
 		t.Errorf("unknown role: %v", err)
 	}
+	// The last admin cannot stop being one; with a second admin, they can.
+	if _, err := a.SetRole(ctx, acc.ID, auth.Trainee); code(err) != auth.EConflict {
+		t.Errorf("demote the last admin: %v", err)
+	}
+	other, _ := a.Add(ctx, "root@example.com", "Root", auth.Admin, "root's password")
+	if _, err := a.SetRole(ctx, acc.ID, auth.Lecturer); err != nil {
+		t.Errorf("demote an admin beside another: %v", err)
+	}
+	if _, err := a.SetRole(ctx, other.ID, auth.Trainee); code(err) != auth.EConflict {
+		t.Errorf("demote the new last admin: %v", err)
+	}
 	// A new password signs out everywhere.
 	if err := a.SetPassword(ctx, "alice@example.com", "new horse battery"); err != nil {
 		t.Fatal(err)
