@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -32,7 +33,7 @@ type Options struct {
 	Params  Params           // DefaultParams if zero
 	Now     func() time.Time // time.Now if nil
 	Limiter *Limiter         // NewLimiter if nil
-	Slots   int              // concurrent hashes; 2 if zero (the machine's cores)
+	Slots   int              // concurrent hashes; GOMAXPROCS if zero (one per core)
 }
 
 // NewAccounts returns the account service on store.
@@ -47,7 +48,7 @@ func NewAccounts(store Store, o Options) (*Accounts, error) {
 		o.Limiter = NewLimiter(o.Now)
 	}
 	if o.Slots < 1 {
-		o.Slots = 2
+		o.Slots = runtime.GOMAXPROCS(0)
 	}
 	dummy, err := HashPassword("dummy password for unknown e-mails", o.Params)
 	if err != nil {
@@ -263,6 +264,9 @@ var errSignIn = &Error{Code: EUnauthorized, Message: "wrong e-mail or password"}
 // starts a sign-in. Failures are rate limited per e-mail and client.
 func (a *Accounts) Login(ctx context.Context, email, password, client string) (*Account, Session, error) {
 	e := strings.ToLower(strings.TrimSpace(email))
+	if len(e) > 254 { // no address is longer; keeps the limiter's keys small
+		e = e[:254]
+	}
 	if wait, ok := a.limiter.Allow(e, client); !ok {
 		return nil, Session{}, &Error{Code: ELimit, RetryAfter: wait,
 			Message: fmt.Sprintf("too many failed sign-ins: try again in %s", wait.Round(time.Second))}
