@@ -33,7 +33,7 @@ type Options struct {
 	Params  Params           // DefaultParams if zero
 	Now     func() time.Time // time.Now if nil
 	Limiter *Limiter         // NewLimiter if nil
-	Slots   int              // concurrent hashes; GOMAXPROCS if zero (one per core)
+	Slots   int              // concurrent hashes; half the cores (at least 1) if zero
 }
 
 // NewAccounts returns the account service on store.
@@ -48,7 +48,9 @@ func NewAccounts(store Store, o Options) (*Accounts, error) {
 		o.Limiter = NewLimiter(o.Now)
 	}
 	if o.Slots < 1 {
-		o.Slots = runtime.GOMAXPROCS(0)
+		// Half the cores: a burst of sign-ins (a class arriving) queues and
+		// leaves the other half to labs and the API.
+		o.Slots = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	dummy, err := HashPassword("dummy password for unknown e-mails", o.Params)
 	if err != nil {
