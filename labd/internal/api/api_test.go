@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -53,8 +54,13 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	tokens := auth.NewTokens(key)
 	terms := terminal.NewManager(rt, t.TempDir(), time.Minute, svc.Touch, nil)
 	t.Cleanup(terms.Close)
+	keys, err := certificate.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
 	s := &Server{Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
-		Ready: map[string]Checker{"database": db}}
+		Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt}
@@ -303,8 +309,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Run(rt.Method+" "+rt.Pattern+" as "+c.name, func(t *testing.T) {
 				id := ts.readySession(t, alice) // fresh each time: DELETE ends it
 				t.Cleanup(func() { ts.api.Labs.Destroy(context.Background(), lab.Actor{User: "alice"}, id) })
+				// Alice's live certificate: a fresh one after an admin revoked or renewed it.
+				cert, err := ts.api.Certificates.Issue(context.Background(), testCertRequest("alice", "Alice"))
+				if err != nil {
+					t.Fatal(err)
+				}
 				path := strings.NewReplacer("{id}", id, "{lab}", "demo", "{step}", "one", "{node}", "node1",
-					"{file}", "node1-1.cast").Replace(rt.Pattern)
+					"{file}", "node1-1.cast", "{code}", certificate.Group(cert.Code), "{n}", "1").Replace(rt.Pattern)
 				if rt.Pattern == "/api/sessions/{id}/recordings/{file}" {
 					// Make the recording exist: open the owner's terminal once.
 					openTerminal(t, ts, alice, id)
@@ -312,6 +323,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				var body []byte
 				if rt.Method == "POST" && rt.Pattern == "/api/sessions" {
 					body = []byte(`{"lab":"other"}`)
+				}
+				if rt.Pattern == "/api/certificates/{code}/revoke" {
+					body = []byte(`{"reason":"a test"}`)
 				}
 				if rt.Pattern == "/api/sessions/{id}/faults" {
 					body = []byte(`{"node":"node1","action":"disconnect"}`)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -26,6 +27,8 @@ var statusOf = map[string]int{
 	lab.EConflict: http.StatusConflict,
 	lab.EInvalid:  http.StatusBadRequest,
 	lab.ELimit:    http.StatusTooManyRequests,
+
+	certificate.EUnavailable: http.StatusServiceUnavailable,
 }
 
 // writeError answers with {"error":{"code","message"}} and the fitting status.
@@ -35,6 +38,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, code, msg := http.StatusInternalServerError, "internal", "something went wrong on the server"
 	var he *httpError
 	var le *lab.Error
+	var ce *certificate.Error
 	switch {
 	case errors.As(err, &he):
 		status, code, msg = he.status, he.code, he.message
@@ -43,6 +47,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if le.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
 		}
+	case errors.As(err, &ce) && statusOf[ce.Code] != 0:
+		status, code, msg = statusOf[ce.Code], ce.Code, ce.Message
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client left
 	case errors.Is(err, context.DeadlineExceeded):

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -39,9 +40,12 @@ type Server struct {
 	// Origins may open terminals besides the site's own origin.
 	Origins []string
 	Tokens  *auth.Tokens
-	Log     *slog.Logger
-	Ready   map[string]Checker // name -> dependency, for /readyz
-	SiteDir string             // the built site, served at /; "" for none
+	// Certificates issues and verifies certificates; PDF renders them.
+	Certificates *certificate.Service
+	PDF          *certificate.PDF
+	Log          *slog.Logger
+	Ready        map[string]Checker // name -> dependency, for /readyz
+	SiteDir      string             // the built site, served at /; "" for none
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 
