@@ -46,12 +46,12 @@ type Profile struct {
 }
 
 // AchievementSubject is who earned the achievement. Its id is a random
-// urn:uuid per user, never an e-mail address; the holder's name travels as
-// an unhashed "name" IdentityObject and, for readers, as "name".
+// urn:uuid per user, never an e-mail address. The holder's name travels as
+// an unhashed IdentityObject of type "name", the Open Badges way: the OB
+// schema allows no other properties here (no "name").
 type AchievementSubject struct {
 	ID          string           `json:"id"`
 	Type        []string         `json:"type"`
-	Name        string           `json:"name,omitempty"`
 	Identifier  []IdentityObject `json:"identifier,omitempty"`
 	Achievement Achievement      `json:"achievement"`
 	Result      []ResultEntry    `json:"result,omitempty"`
@@ -125,7 +125,7 @@ func (c *Credential) Holder() string {
 			return id.IdentityHash
 		}
 	}
-	return c.CredentialSubject.Name
+	return ""
 }
 
 // AchievementName returns the achievement's name in both languages.
@@ -210,7 +210,6 @@ func (is Issuer) credential(c *Certificate, req *Request) *Credential {
 	subj := AchievementSubject{
 		ID:          c.SubjectID,
 		Type:        []string{"AchievementSubject"},
-		Name:        c.HolderName,
 		Identifier:  []IdentityObject{{Type: "IdentityObject", IdentityHash: c.HolderName, IdentityType: "name", Hashed: false}},
 		Achievement: ach,
 	}

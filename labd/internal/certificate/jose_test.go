@@ -53,7 +53,7 @@ func TestJoseVerifiesIndependently(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if got.ProtectedHeader["kid"] != c.KeyID || got.ProtectedHeader["typ"] != "vc+jwt" || got.Payload["jti"] != c.ID ||
-		got.Payload["credentialSubject"].(map[string]any)["name"] != "张伟 Alice Zhang" {
+		got.Payload["credentialSubject"].(map[string]any)["identifier"].([]any)[0].(map[string]any)["identityHash"] != "张伟 Alice Zhang" {
 		t.Fatalf("jose saw %+v", got)
 	}
 	parts := strings.Split(c.JWT, ".")
