@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
@@ -33,6 +34,8 @@ Usage:
   labd validate  [DIR...]                check lab files (default ./labs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
   labd user      add|list|passwd|role ...  manage accounts (labd user help)
+  labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
+  labd keys      rotate|list [--data ./data]   certificate signing keys
 `
 
 // The classes work invites rosters through accounts.
@@ -55,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "user":
 		// The one command that reads standard input (a password).
 		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "cert":
+		err = certCmd(args[1:], getenv, stdout, stderr)
+	case "keys":
+		err = keysCmd(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -187,6 +194,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	certKeys, err := certificate.OpenKeys(filepath.Join(cfg.Data, "keys"))
+	if err != nil {
+		return err
+	}
+	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName})
+	if _, err := os.Stat(certificate.DefaultFont); err != nil {
+		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
+	}
 	var rt interface {
 		lab.Runtime
 		lab.Shells
@@ -236,6 +251,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := &api.Server{
 		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Certificates: certs, PDF: &certificate.PDF{},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -58,8 +59,13 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := certificate.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
 	s := &Server{Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
-		Accounts: accounts, Ready: map[string]Checker{"database": db}}
+		Accounts: accounts, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt}

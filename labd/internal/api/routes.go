@@ -77,5 +77,14 @@ func (s *Server) routes() []route {
 		{"POST", "/api/sessions/{id}/faults", Roles(auth.Lecturer, auth.Admin), s.injectFault},
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
+
+		// Certificates: anyone verifies; admins revoke and renew.
+		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
+		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
+		{"POST", "/api/certificates/{code}/renew", Roles(auth.Admin), s.renewCertificate},
+		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
+		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
+		{"GET", "/.well-known/jwks.json", Public, s.jwks},
+		{"GET", "/status/revocation/{n}", Public, s.statusList},
 	}
 }
