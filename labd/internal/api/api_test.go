@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/exam"
+	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -28,6 +30,8 @@ type testServer struct {
 	api    *Server
 	tokens *auth.Tokens
 	rt     *labtest.Runtime
+	db     *sqlite.DB
+	issuer *examtest.Issuer
 }
 
 func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
@@ -53,11 +57,16 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	tokens := auth.NewTokens(key)
 	terms := terminal.NewManager(rt, t.TempDir(), time.Minute, svc.Touch, nil)
 	t.Cleanup(terms.Close)
-	s := &Server{Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
+	issuer := examtest.NewIssuer()
+	exams := &exam.Service{
+		Programs: exam.NewPrograms(examtest.Program("demo", []string{"demo"}, 8, 5, 3, 0)),
+		Labs:     svc.Catalog(), Store: db, Results: db, Issuer: issuer,
+	}
+	s := &Server{Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
 		Ready: map[string]Checker{"database": db}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt}
+	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, db: db, issuer: issuer}
 }
 
 func (ts *testServer) token(t *testing.T, user string, role auth.Role) string {
@@ -303,8 +312,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Run(rt.Method+" "+rt.Pattern+" as "+c.name, func(t *testing.T) {
 				id := ts.readySession(t, alice) // fresh each time: DELETE ends it
 				t.Cleanup(func() { ts.api.Labs.Destroy(context.Background(), lab.Actor{User: "alice"}, id) })
+				attempt := ""
+				if strings.Contains(rt.Pattern, "{attempt}") {
+					// alice's open attempt: resumed, or started after she submitted one.
+					var p exam.Paper
+					ts.do(t, "GET", "/api/exams/demo/attempt", alice, nil).json(t, &p)
+					attempt = p.ID
+				}
 				path := strings.NewReplacer("{id}", id, "{lab}", "demo", "{step}", "one", "{node}", "node1",
-					"{file}", "node1-1.cast").Replace(rt.Pattern)
+					"{file}", "node1-1.cast", "{program}", "demo", "{exam}", "demo", "{attempt}", attempt).Replace(rt.Pattern)
 				if rt.Pattern == "/api/sessions/{id}/recordings/{file}" {
 					// Make the recording exist: open the owner's terminal once.
 					openTerminal(t, ts, alice, id)
@@ -316,7 +332,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if rt.Pattern == "/api/sessions/{id}/faults" {
 					body = []byte(`{"node":"node1","action":"disconnect"}`)
 				}
+				if strings.Contains(rt.Pattern, "{attempt}") {
+					body = []byte(`{"answers":{}}`)
+				}
 				r := ts.do(t, rt.Method, path, c.token, body)
+				// An exam attempt is its user's alone: not even an admin submits it.
+				ownsAttempt := strings.Contains(rt.Pattern, "{attempt}")
 				ownsPath := strings.Contains(rt.Pattern, "{id}")
 				// Lecturers watch trainees: terminals (as observers) and recordings.
 				watches := strings.Contains(rt.Pattern, "/ticket") || strings.Contains(rt.Pattern, "/recordings") ||
@@ -337,6 +358,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 				case !rt.Access.allows(c.role):
 					if r.status != 403 {
 						t.Errorf("role %s: %d, want 403", c.role, r.status)
+					}
+				case ownsAttempt && !c.owner:
+					if r.status != 404 {
+						t.Errorf("someone else's attempt: %d, want 404 (%s)", r.status, r.body)
+					}
+				case rt.Pattern == "/api/programs/{program}/claim":
+					// Nobody here has met the requirements: 409 saying what is missing.
+					if r.status != 409 || r.errorCode(t) != exam.ERequirements {
+						t.Errorf("claim: %d %s, want 409 requirements_not_met", r.status, r.body)
 					}
 				case ownsPath && !c.owner && !c.admin && !(watches && c.role == auth.Lecturer):
 					if r.status != 404 {

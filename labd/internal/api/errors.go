@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -26,6 +27,11 @@ var statusOf = map[string]int{
 	lab.EConflict: http.StatusConflict,
 	lab.EInvalid:  http.StatusBadRequest,
 	lab.ELimit:    http.StatusTooManyRequests,
+
+	exam.EDeadline:     http.StatusConflict,
+	exam.ENoAttempts:   http.StatusConflict,
+	exam.EPassed:       http.StatusConflict,
+	exam.ERequirements: http.StatusConflict,
 }
 
 // writeError answers with {"error":{"code","message"}} and the fitting status.

@@ -69,5 +69,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/sessions/{id}/faults", Roles(auth.Lecturer, auth.Admin), s.injectFault},
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
+
+		// Certification programs and exams: each caller sees and sits only their own.
+		{"GET", "/api/programs", Authenticated, s.listPrograms},
+		{"GET", "/api/programs/{program}", Authenticated, s.getProgram},
+		{"POST", "/api/programs/{program}/claim", Authenticated, s.claimProgram},
+		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
+		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
 	}
 }

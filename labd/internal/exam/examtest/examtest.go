@@ -6,6 +6,7 @@ package examtest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,25 +89,26 @@ func (c *Clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// Bank is a bank of n single-choice questions q1..qn, options a-d, the
-// right one c (on purpose the same, so a test can see that keys shown to
-// trainees do not give it away), and one multiple-choice question m1 (a
-// and b right).
+// Bank is a bank of n single-choice questions q1..qn, options bank-a to
+// bank-d, the right one bank-c, and one multiple-choice question m1
+// (bank-a and bank-b right). Bank option ids start "bank-" so a test can
+// see that none ever reaches a trainee; texts do not contain them.
 func Bank(n int) *exam.Bank {
 	b := &exam.Bank{File: "certs/demo.bank.yaml"}
 	opt := func(id string) exam.Option {
-		return exam.Option{ID: id, Text: lab.Text{ZH: "选项 " + id, EN: "option " + id}}
+		n := strings.TrimPrefix(id, "bank-")
+		return exam.Option{ID: id, Text: lab.Text{ZH: "选项 " + n, EN: "option " + n}}
 	}
 	for i := 1; i <= n; i++ {
 		b.Questions = append(b.Questions, exam.Question{
 			ID: fmt.Sprintf("q%d", i), Kind: exam.Single, Topic: "mon",
 			Text:    lab.Text{ZH: fmt.Sprintf("问题 %d", i), EN: fmt.Sprintf("question %d", i)},
-			Options: []exam.Option{opt("a"), opt("b"), opt("c"), opt("d")}, Answer: []string{"c"},
+			Options: []exam.Option{opt("bank-a"), opt("bank-b"), opt("bank-c"), opt("bank-d")}, Answer: []string{"bank-c"},
 		})
 	}
 	b.Questions = append(b.Questions, exam.Question{
 		ID: "m1", Kind: exam.Multiple, Topic: "osd", Text: lab.Text{ZH: "多选", EN: "multiple"},
-		Options: []exam.Option{opt("a"), opt("b"), opt("c")}, Answer: []string{"a", "b"},
+		Options: []exam.Option{opt("bank-a"), opt("bank-b"), opt("bank-c")}, Answer: []string{"bank-a", "bank-b"},
 	})
 	return b
 }
