@@ -263,8 +263,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer svc.Close()
 
+	exams, err := loadExams(cfg.Certs, catalog, db, log)
+	if err != nil {
+		return err
+	}
+
 	srv := &api.Server{
-		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -290,4 +295,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	log.Info("labd stopping; lab sessions keep running and are adopted at the next start")
 	return hs.Shutdown(sctx)
+}
+
+// loadExams loads the certification programs from dir and makes the exam
+// service on the database. A missing folder means no programs (their routes
+// answer 404). Certificates: the Issuer (internal/certificate) and the
+// RoleGranter (accounts) are set here once they exist; until then claims
+// answer 503 and nobody holds a certificate.
+func loadExams(dir string, labs *lab.Catalog, db *sqlite.DB, log *slog.Logger) (*exam.Service, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		log.Warn("no certification programs: the folder does not exist", "certs", dir)
+		return nil, nil
+	}
+	progs, err := exam.LoadPrograms(dir, func(id string) bool { _, ok := labs.Lab(id); return ok })
+	if err != nil {
+		return nil, fmt.Errorf("load programs from %s:\n%w", dir, err)
+	}
+	return &exam.Service{Programs: progs, Labs: labs, Store: db, Results: db, Log: log}, nil
 }

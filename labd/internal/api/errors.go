@@ -32,6 +32,7 @@ var statusOf = map[string]int{
 	exam.ENoAttempts:   http.StatusConflict,
 	exam.EPassed:       http.StatusConflict,
 	exam.ERequirements: http.StatusConflict,
+	exam.EUnavailable:  http.StatusServiceUnavailable,
 }
 
 // writeError answers with {"error":{"code","message"}} and the fitting status.

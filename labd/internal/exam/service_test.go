@@ -317,3 +317,21 @@ func TestConcurrentStarts(t *testing.T) {
 		t.Errorf("%d attempts stored", len(atts))
 	}
 }
+
+// TestWithoutIssuer: before certificates are wired, progress works (nobody
+// holds one) and a complete claim is refused as unavailable, results kept.
+func TestWithoutIssuer(t *testing.T) {
+	f := newFixture(t)
+	f.svc.Issuer = nil
+	ctx := context.Background()
+	passLab(t, f.db, "alice", "s1", "one", "two")
+	p, _ := f.svc.Start(ctx, "alice", "demo")
+	f.svc.Submit(ctx, "alice", "demo", p.ID, examtest.Key(p, f.bank("demo"), true))
+	pr, err := f.svc.Progress(ctx, "alice", "demo")
+	if err != nil || !pr.Complete() || pr.Certificate != "" {
+		t.Fatalf("progress: %+v %v", pr, err)
+	}
+	if _, err := f.svc.Claim(ctx, "alice", "demo"); code(err) != exam.EUnavailable {
+		t.Errorf("claim: %v", err)
+	}
+}
