@@ -185,6 +185,8 @@ function renderPaper() {
   $("result").hidden = true;
   const form = $("paper");
   form.hidden = false;
+  $("countdown").parentElement.hidden = false;
+  $("submit").hidden = false;
   $("submit").disabled = false;
   $("submit").textContent = t.submit;
   announced = {};
@@ -269,8 +271,10 @@ async function submit(auto) {
   }
 }
 
+// lock freezes the paper once it is graded or closed: no more answers, no clock.
 function lock() {
   for (const i of $("paper").querySelectorAll("input, button")) i.disabled = true;
+  $("countdown").parentElement.hidden = true;
 }
 
 function showResult(g) {
