@@ -217,6 +217,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	accounts, err := auth.NewAccounts(db, auth.Options{})
+	if err != nil {
+		return err
+	}
 	var rt interface {
 		lab.Runtime
 		lab.Shells
@@ -270,7 +274,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv := &api.Server{
 		Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
-		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

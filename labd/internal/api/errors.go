@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -28,6 +29,10 @@ var statusOf = map[string]int{
 	lab.EInvalid:  http.StatusBadRequest,
 	lab.ELimit:    http.StatusTooManyRequests,
 
+	auth.EUnauthorized: http.StatusUnauthorized,
+	auth.EForbidden:    http.StatusForbidden,
+	auth.EExpired:      http.StatusGone,
+
 	exam.EDeadline:     http.StatusConflict,
 	exam.ENoAttempts:   http.StatusConflict,
 	exam.EPassed:       http.StatusConflict,
@@ -42,6 +47,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, code, msg := http.StatusInternalServerError, "internal", "something went wrong on the server"
 	var he *httpError
 	var le *lab.Error
+	var ae *auth.Error
 	switch {
 	case errors.As(err, &he):
 		status, code, msg = he.status, he.code, he.message
@@ -49,6 +55,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, code, msg = statusOf[le.Code], le.Code, le.Message
 		if le.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
+		}
+	case errors.As(err, &ae) && statusOf[ae.Code] != 0:
+		status, code, msg = statusOf[ae.Code], ae.Code, ae.Message
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
 		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client left

@@ -100,7 +100,7 @@ func (s *Server) exams() (*exam.Service, error) {
 	return s.Exams, nil
 }
 
-func caller(r *http.Request) string {
+func userID(r *http.Request) string {
 	u, _ := auth.FromContext(r.Context())
 	return u.ID
 }
@@ -110,7 +110,7 @@ func (s *Server) listPrograms(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	prs, err := ex.AllProgress(r.Context(), caller(r))
+	prs, err := ex.AllProgress(r.Context(), userID(r))
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (s *Server) getProgram(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pr, err := ex.Progress(r.Context(), caller(r), r.PathValue("program"))
+	pr, err := ex.Progress(r.Context(), userID(r), r.PathValue("program"))
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) claimProgram(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := ex.Claim(r.Context(), caller(r), r.PathValue("program"))
+	c, err := ex.Claim(r.Context(), userID(r), r.PathValue("program"))
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Server) startAttempt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := ex.Start(r.Context(), caller(r), r.PathValue("exam"))
+	p, err := ex.Start(r.Context(), userID(r), r.PathValue("exam"))
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Server) submitAttempt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	g, err := ex.Submit(r.Context(), caller(r), r.PathValue("exam"), r.PathValue("attempt"), ans)
+	g, err := ex.Submit(r.Context(), userID(r), r.PathValue("exam"), r.PathValue("attempt"), ans)
 	if err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func TestExamAttemptAPI(t *testing.T) {
 	alice, bob := es.token(t, "alice", auth.Trainee), es.token(t, "bob", auth.Trainee)
 
 	p := es.start(t, alice)
-	if len(p.Questions) != 5 || p.AttemptsLeft != 2 || p.PassMark != 60 || !p.Deadline.Equal(es.clock.Now().Add(30*time.Minute)) {
+	if len(p.Questions) != 5 || p.AttemptsLeft != 4 || p.PassMark != 60 || !p.Deadline.Equal(es.clock.Now().Add(30*time.Minute)) {
 		t.Fatalf("paper: %+v", p)
 	}
 	// Resume: the same attempt, the same questions in the same order.
@@ -140,7 +140,7 @@ func TestExamAttemptAPI(t *testing.T) {
 func TestExamLateSubmitAndLimit(t *testing.T) {
 	es := newExamServer(t)
 	bob := es.token(t, "bob", auth.Trainee)
-	for i := range 3 {
+	for i := range 5 {
 		p := es.start(t, bob)
 		es.clock.Advance(31 * time.Minute)
 		r := es.call(t, "POST", "/api/exams/demo/attempt/"+p.ID, bob, answers(t, examtest.Key(&p, es.bank(), true)))
@@ -149,12 +149,12 @@ func TestExamLateSubmitAndLimit(t *testing.T) {
 		}
 	}
 	r := es.call(t, "GET", "/api/exams/demo/attempt", bob, nil)
-	if r.status != 409 || r.errorCode(t) != exam.ENoAttempts || !strings.Contains(string(r.body), "all 3 attempts") {
+	if r.status != 409 || r.errorCode(t) != exam.ENoAttempts || !strings.Contains(string(r.body), "all 5 attempts") {
 		t.Errorf("fourth attempt: %d %s", r.status, r.body)
 	}
 	var pv programView
 	es.call(t, "GET", "/api/programs/demo", bob, nil).json(t, &pv)
-	if pv.Exam.AttemptsUsed != 3 || pv.Exam.AttemptsLeft != 0 || pv.Exam.Passed || pv.Complete {
+	if pv.Exam.AttemptsUsed != 5 || pv.Exam.AttemptsLeft != 0 || pv.Exam.Passed || pv.Complete {
 		t.Errorf("program: %+v", pv.Exam)
 	}
 }
@@ -186,6 +186,11 @@ func TestProgramsAndClaim(t *testing.T) {
 		t.Fatalf("program after the work: %+v", pv)
 	}
 
+	// Alice's work does not let bob claim.
+	bob := es.token(t, "bob", auth.Trainee)
+	if r := es.call(t, "POST", "/api/programs/demo/claim", bob, nil); r.status != 409 || r.errorCode(t) != exam.ERequirements {
+		t.Errorf("bob claims after alice's work: %d %s", r.status, r.body)
+	}
 	r = es.call(t, "POST", "/api/programs/demo/claim", alice, nil)
 	var c claimView
 	r.json(t, &c)

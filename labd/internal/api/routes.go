@@ -54,6 +54,14 @@ func (s *Server) routes() []route {
 		{"GET", "/readyz", Public, s.readyz},
 		{"GET", "/metrics", Roles(auth.Admin), s.serveMetrics},
 
+		{"POST", "/api/login", Public, s.login},
+		{"POST", "/api/logout", Authenticated, s.logout},
+		{"GET", "/api/me", Authenticated, s.me},
+		{"POST", "/api/invitations", Roles(auth.Lecturer, auth.Admin), s.invite},
+		{"POST", "/api/invitations/accept", Public, s.acceptInvitation},
+		{"GET", "/api/users", Roles(auth.Admin), s.listUsers},
+		{"PATCH", "/api/users/{id}", Roles(auth.Admin), s.patchUser},
+
 		{"GET", "/api/labs", Authenticated, s.listLabs},
 		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},
 
@@ -70,11 +78,11 @@ func (s *Server) routes() []route {
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
 
-		// Certification programs and exams: each caller sees and sits only their own.
+		// Exams and certification programs: each caller sits and sees only their own.
+		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
+		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
 		{"GET", "/api/programs", Authenticated, s.listPrograms},
 		{"GET", "/api/programs/{program}", Authenticated, s.getProgram},
 		{"POST", "/api/programs/{program}/claim", Authenticated, s.claimProgram},
-		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
-		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
 	}
 }
