@@ -24,7 +24,7 @@ site: ## build the site into site/public (npm packages, then Hugo)
 chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing
 	@scripts/chromium.sh
 
-validate: ## check every lab file
+validate: ## check every lab file and certification program
 	$(GO) run ./labd validate labs
 
 run: build images site ## build everything and serve the portal with labd
