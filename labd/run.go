@@ -271,6 +271,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if exams != nil {
+		// certified-lecturer grants lecturer; Grant never lowers a role.
+		exams.Roles = exam.RoleGranterFunc(func(ctx context.Context, user, role string) error {
+			_, err := accounts.Grant(ctx, user, auth.Role(role))
+			return err
+		})
+	}
 
 	srv := &api.Server{
 		Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
@@ -303,9 +310,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // loadExams loads the certification programs from dir and makes the exam
 // service on the database. A missing folder means no programs (their routes
-// answer 404). Certificates: the Issuer (internal/certificate) and the
-// RoleGranter (accounts) are set here once they exist; until then claims
-// answer 503 and nobody holds a certificate.
+// answer 404). Certificates: the Issuer (internal/certificate) is set here
+// once it exists; until then claims answer 503 and nobody holds one.
 func loadExams(dir string, labs *lab.Catalog, db *sqlite.DB, log *slog.Logger) (*exam.Service, error) {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		log.Warn("no certification programs: the folder does not exist", "certs", dir)

@@ -134,11 +134,12 @@ func (s *Server) getProgram(w http.ResponseWriter, r *http.Request) error {
 }
 
 type claimView struct {
-	Program    string `json:"program"`
-	Code       string `json:"code"`
-	VerifyURL  string `json:"verify_url"`
-	GrantsRole string `json:"grants_role,omitempty"`
-	New        bool   `json:"new"`
+	Program     string `json:"program"`
+	Code        string `json:"code"`
+	VerifyURL   string `json:"verify_url"`
+	GrantsRole  string `json:"grants_role,omitempty"`
+	RoleGranted bool   `json:"role_granted,omitempty"` // sign in again to use the new role
+	New         bool   `json:"new"`
 }
 
 // claimProgram answers 201 with a new certificate, 200 with one already
@@ -156,7 +157,7 @@ func (s *Server) claimProgram(w http.ResponseWriter, r *http.Request) error {
 	if c.New {
 		status = http.StatusCreated
 	}
-	return writeJSON(w, status, claimView{Program: c.Program, Code: c.Code, VerifyURL: "/v/" + c.Code, GrantsRole: c.GrantsRole, New: c.New})
+	return writeJSON(w, status, claimView{Program: c.Program, Code: c.Code, VerifyURL: "/v/" + c.Code, GrantsRole: c.GrantsRole, RoleGranted: c.RoleGranted, New: c.New})
 }
 
 // startAttempt starts the caller's attempt of an exam or resumes the open one.

@@ -83,6 +83,15 @@ type RoleGranter interface {
 	GrantRole(ctx context.Context, user, role string) error
 }
 
+// RoleGranterFunc is a RoleGranter made of a function (run.go wires
+// auth.Accounts.Grant with it).
+type RoleGranterFunc func(ctx context.Context, user, role string) error
+
+// GrantRole calls f.
+func (f RoleGranterFunc) GrantRole(ctx context.Context, user, role string) error {
+	return f(ctx, user, role)
+}
+
 // Service runs exams and programs.
 type Service struct {
 	Programs *Programs
@@ -477,7 +486,10 @@ type Claim struct {
 	Program    string
 	Code       string
 	New        bool   // false when the user already held it
-	GrantsRole string // the role the program grants; granted when Service.Roles is set
+	GrantsRole string // the role the program grants
+	// RoleGranted says the role was granted now. A failed grant does not undo
+	// the certificate: it is logged, and an admin can grant the role.
+	RoleGranted bool
 }
 
 // Claim issues user's certificate of program when every requirement is met:
@@ -515,13 +527,17 @@ func (s *Service) Claim(ctx context.Context, user, program string) (*Claim, erro
 		return nil, fmt.Errorf("issue the certificate of %s: %w", p.ID, err)
 	}
 	c.Code, c.New = code, true
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if p.GrantsRole != "" && s.Roles != nil {
 		if err := s.Roles.GrantRole(ctx, user, p.GrantsRole); err != nil {
-			return nil, fmt.Errorf("grant the role %s (certificate %s issued): %w", p.GrantsRole, code, err)
+			log.Error("certificate issued but its role not granted", "program", p.ID, "user", user, "role", p.GrantsRole, "err", err)
+		} else {
+			c.RoleGranted = true
 		}
 	}
-	if s.Log != nil {
-		s.Log.Info("certificate claimed", "program", p.ID, "user", user)
-	}
+	log.Info("certificate claimed", "program", p.ID, "user", user)
 	return c, nil
 }

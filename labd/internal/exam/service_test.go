@@ -273,7 +273,7 @@ func TestClaim(t *testing.T) {
 	p, _ = f.svc.Start(ctx, "alice", "teach")
 	f.svc.Submit(ctx, "alice", "teach", p.ID, examtest.Key(p, f.bank("teach"), true))
 	c, err = f.svc.Claim(ctx, "alice", "teach")
-	if err != nil || c.GrantsRole != "lecturer" || len(f.roles.Granted) != 1 || f.roles.Granted[0] != "alice:lecturer" {
+	if err != nil || c.GrantsRole != "lecturer" || !c.RoleGranted || len(f.roles.Granted) != 1 || f.roles.Granted[0] != "alice:lecturer" {
 		t.Errorf("claim teach: %+v %v, roles %v", c, err, f.roles.Granted)
 	}
 }
@@ -333,5 +333,20 @@ func TestWithoutIssuer(t *testing.T) {
 	}
 	if _, err := f.svc.Claim(ctx, "alice", "demo"); code(err) != exam.EUnavailable {
 		t.Errorf("claim: %v", err)
+	}
+}
+
+// TestRoleGrantFails: the certificate stands when the role cannot be
+// granted (a user without an account); the claim says so.
+func TestRoleGrantFails(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.issuer.Give("alice", "demo", "OLD-1")
+	f.svc.Roles = exam.RoleGranterFunc(func(context.Context, string, string) error { return errors.New("no such account") })
+	p, _ := f.svc.Start(ctx, "alice", "teach")
+	f.svc.Submit(ctx, "alice", "teach", p.ID, examtest.Key(p, f.bank("teach"), true))
+	c, err := f.svc.Claim(ctx, "alice", "teach")
+	if err != nil || c.Code == "" || !c.New || c.RoleGranted {
+		t.Errorf("claim: %+v %v", c, err)
 	}
 }
