@@ -212,7 +212,7 @@ func canStart(p *Program, atts []*Attempt, now time.Time) error {
 	}
 	if len(atts) >= p.Exam.MaxAttempts {
 		return &lab.Error{Code: ENoAttempts, Message: fmt.Sprintf(
-			"you have used all %d attempts of this exam (the last ended %s UTC); an administrator can allow more",
+			"you have used all %d attempts of this exam; the last ended %s UTC",
 			p.Exam.MaxAttempts, last.Finished.UTC().Format("2006-01-02 15:04"))}
 	}
 	if cd := p.Exam.Cooldown.D(); last != nil && cd > 0 {

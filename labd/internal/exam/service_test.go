@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -348,5 +349,29 @@ func TestRoleGrantFails(t *testing.T) {
 	c, err := f.svc.Claim(ctx, "alice", "teach")
 	if err != nil || c.Code == "" || !c.New || c.RoleGranted {
 		t.Errorf("claim: %+v %v", c, err)
+	}
+}
+
+// BenchmarkAttempt measures one exam sitting on SQLite: start (draw and
+// store 20 of 53 questions) and submit (grade, store) for a new user each.
+func BenchmarkAttempt(b *testing.B) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "labd.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	p := examtest.Program("demo", nil, 52, 20, 3, 0)
+	svc := &exam.Service{Programs: exam.NewPrograms(p), Labs: lab.NewCatalog(), Store: db, Results: db}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		user := "u" + strconv.Itoa(i)
+		paper, err := svc.Start(ctx, user, "demo")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.Submit(ctx, user, "demo", paper.ID, examtest.Key(paper, p.Bank, true)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
