@@ -166,6 +166,13 @@ func (s *Server) startAttempt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// This GET changes state (design §5), and a link on another site is a
+	// top-level navigation that carries the SameSite=Lax cookie: it could
+	// burn one of the caller's attempts. Browsers say where a request comes
+	// from; the exam page's fetch is same-origin and not a navigation.
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" || r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return &httpError{http.StatusForbidden, "forbidden", "start the exam from its page on this site"}
+	}
 	p, err := ex.Start(r.Context(), userID(r), r.PathValue("exam"))
 	if err != nil {
 		return err

@@ -114,6 +114,15 @@ func TestExamAttemptAPI(t *testing.T) {
 	if r.status != 404 {
 		t.Errorf("unknown attempt: %d", r.status)
 	}
+	// A link on another site cannot start (or burn) an attempt.
+	for _, h := range [][]string{{"Sec-Fetch-Mode", "navigate"}, {"Sec-Fetch-Site", "cross-site"}} {
+		if r := es.do(t, "GET", "/api/exams/demo/attempt", es.token(t, "carol", auth.Trainee), nil, h...); r.status != 403 {
+			t.Errorf("%s: %d %s, want 403", h, r.status, r.body)
+		}
+	}
+	if atts, _ := es.db.Attempts(context.Background(), "carol", "demo"); len(atts) != 0 {
+		t.Errorf("a cross-site navigation started %d attempts", len(atts))
+	}
 	if r := es.call(t, "GET", "/api/exams/nope/attempt", alice, nil); r.status != 404 {
 		t.Errorf("unknown exam: %d", r.status)
 	}
