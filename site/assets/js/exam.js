@@ -59,7 +59,10 @@ function failed(e) {
     $("signin-link").href = signInURL(lang);
     return;
   }
-  alertMsg(e.message);
+  // Known refusals in the page's language, with labd's own words (which
+  // say when and why) after them.
+  const known = t.errors && t.errors[e.code];
+  alertMsg(known ? known + " (" + e.message + ")" : e.message);
 }
 
 $("token-form").addEventListener("submit", (e) => {
