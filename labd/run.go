@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
@@ -32,7 +33,11 @@ Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
   labd validate  [--certs DIR] [DIR...]  check lab files (default ./labs) and programs (default ./certs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
+  labd user      add|list|passwd|role ...  manage accounts (labd user help)
 `
+
+// The classes work invites rosters through accounts.
+var _ class.Accounts = auth.RosterInvites{}
 
 // run is labd's whole program, testable: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -48,6 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = validate(args[1:], getenv, stdout, stderr)
 	case "token":
 		err = token(args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads standard input (a password).
+		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -43,9 +43,9 @@ type Server struct {
 	Tokens  *auth.Tokens
 	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
 	Accounts *auth.Accounts
-	Log     *slog.Logger
-	Ready   map[string]Checker // name -> dependency, for /readyz
-	SiteDir string             // the built site, served at /; "" for none
+	Log      *slog.Logger
+	Ready    map[string]Checker // name -> dependency, for /readyz
+	SiteDir  string             // the built site, served at /; "" for none
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 
