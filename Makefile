@@ -27,7 +27,7 @@ chromium: ## install Debian's Chromium and a CJK font for the browser tests, whe
 deps: ## install what labd needs besides Go: the certificate PDF font; poppler-utils for the PDF tests
 	@scripts/deps.sh
 
-validate: ## check every lab file
+validate: ## check every lab file and certification program
 	$(GO) run ./labd validate labs
 
 run: build images site deps ## build everything and serve the portal with labd

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -157,6 +159,28 @@ func matrixFixtures() map[string]fixture {
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
 	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
 	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
+
+	// Exams and programs: an attempt is its user's alone (not even an admin
+	// submits it: 404). A claim is always the caller's own: each account
+	// claims in its "own" cell and holds the certificate after (that
+	// someone else's work does not count is TestProgramsAndClaim's).
+	own := func(_ auth.Role, own bool) bool { return own }
+	f["GET /api/exams/{exam}/attempt"] = fixture{access: Authenticated, call: fixed("/api/exams/demo/attempt", "")}
+	f["POST /api/exams/{exam}/attempt/{attempt}"] = fixture{access: Authenticated, reach: own, denied: 404,
+		call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			p, err := ts.api.Exams.Start(context.Background(), owner.ID, "demo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/exams/demo/attempt/" + p.ID, []byte(`{"answers":{}}`)
+		}}
+	f["GET /api/programs"] = fixture{access: Authenticated, call: fixed("/api/programs", "")}
+	f["GET /api/programs/{program}"] = fixture{access: Authenticated, call: fixed("/api/programs/demo", "")}
+	f["POST /api/programs/{program}/claim"] = fixture{access: Authenticated,
+		call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			completeProgram(t, ts, owner.ID)
+			return "/api/programs/demo/claim", nil
+		}}
 	return f
 }
 
@@ -173,6 +197,29 @@ func certificatePath(pattern, body string) func(t *testing.T, ts *testServer, ow
 			b = []byte(body)
 		}
 		return strings.ReplaceAll(pattern, "{code}", certificate.Group(c.Code)), b
+	}
+}
+
+// completeProgram passes the lab and the exam of program demo for user.
+func completeProgram(t *testing.T, ts *testServer, user string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := ts.db.SaveSession(ctx, &lab.Session{ID: "passed-" + user, Lab: "demo", Owner: user, State: lab.Ended, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"one", "two"} {
+		ts.db.SaveStepResult(ctx, "passed-"+user, lab.StepResult{Step: st, Passed: true, Checked: time.Now()})
+	}
+	if pr, err := ts.api.Exams.Progress(ctx, user, "demo"); err != nil || pr.Exam.Passed {
+		return
+	}
+	p, err := ts.api.Exams.Start(ctx, user, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, _ := ts.api.Exams.Programs.Program("demo")
+	if _, err := ts.api.Exams.Submit(ctx, user, "demo", p.ID, examtest.Key(p, prog.Bank, true)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -36,6 +37,11 @@ var statusOf = map[string]int{
 	"invalid_roster": http.StatusBadRequest, // class.RosterError
 
 	certificate.EUnavailable: http.StatusServiceUnavailable,
+
+	exam.EDeadline:     http.StatusConflict,
+	exam.ENoAttempts:   http.StatusConflict,
+	exam.EPassed:       http.StatusConflict,
+	exam.ERequirements: http.StatusConflict,
 }
 
 // coded is any domain's error with a code from statusOf; the API needs

@@ -22,6 +22,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -33,7 +34,9 @@ type Checker interface {
 
 // Server serves the API.
 type Server struct {
-	Labs      *lab.Service
+	Labs *lab.Service
+	// Exams runs certification programs and exams; nil answers their routes 404.
+	Exams     *exam.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
 	// Origins may open terminals besides the site's own origin.
