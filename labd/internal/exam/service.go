@@ -52,6 +52,7 @@ type IssueRequest struct {
 	Program     string
 	Title       lab.Text
 	Description lab.Text
+	Criteria    lab.Text // how it was earned, in words (the credential's criteria)
 	Issued      time.Time
 	ValidUntil  time.Time
 	ExamScore   int // percent
@@ -515,7 +516,7 @@ func (s *Service) Claim(ctx context.Context, user, program string) (*Claim, erro
 	}
 	now := s.now()
 	req := IssueRequest{
-		User: user, Program: p.ID, Title: p.Title, Description: p.Description,
+		User: user, Program: p.ID, Title: p.Title, Description: p.Description, Criteria: criteria(p),
 		Issued: now, ValidUntil: p.Validity.Until(now), PassMark: p.Exam.PassMark,
 		ExamScore: pr.Exam.BestScore, ExamAttempt: pr.Exam.Attempt, GrantsRole: p.GrantsRole,
 	}
@@ -540,4 +541,20 @@ func (s *Service) Claim(ctx context.Context, user, program string) (*Claim, erro
 	}
 	log.Info("certificate claimed", "program", p.ID, "user", user)
 	return c, nil
+}
+
+// criteria says how a program's certificate is earned, in both languages.
+func criteria(p *Program) lab.Text {
+	var zh, en []string
+	if len(p.Labs) > 0 {
+		zh = append(zh, "完成实验 "+strings.Join(p.Labs, "、")+"（每个实验的全部步骤在同一次会话中检查通过）")
+		en = append(en, "passed the labs "+strings.Join(p.Labs, ", ")+" (every step checked in one session)")
+	}
+	if len(p.Requires) > 0 {
+		zh = append(zh, "持有证书 "+strings.Join(p.Requires, "、"))
+		en = append(en, "held the certificates "+strings.Join(p.Requires, ", "))
+	}
+	zh = append(zh, fmt.Sprintf("通过 %d 道题的考试（及格线 %d%%）", p.Exam.Draw, p.Exam.PassMark))
+	en = append(en, fmt.Sprintf("passed a %d-question exam (pass mark %d%%)", p.Exam.Draw, p.Exam.PassMark))
+	return lab.Text{ZH: strings.Join(zh, "；") + "。", EN: "The holder " + strings.Join(en, "; ") + "."}
 }

@@ -256,6 +256,10 @@ func TestClaim(t *testing.T) {
 		t.Fatalf("claim: %+v %v", c, err)
 	}
 	req := f.issuer.Requests[0]
+	if req.Criteria.EN != "The holder passed the labs demo (every step checked in one session); passed a 5-question exam (pass mark 60%)." ||
+		!strings.HasPrefix(req.Criteria.ZH, "完成实验 demo") {
+		t.Errorf("criteria: %+v", req.Criteria)
+	}
 	if req.User != "alice" || req.Program != "demo" || req.ExamScore != 100 || req.ExamAttempt != p.ID ||
 		len(req.Labs) != 1 || req.Labs[0].Session != "s4" || !req.ValidUntil.Equal(f.clock.Now().AddDate(2, 0, 0)) {
 		t.Errorf("issue request: %+v", req)

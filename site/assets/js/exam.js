@@ -9,7 +9,6 @@ const root = $("exam");
 const lang = root.dataset.lang;
 const t = JSON.parse(root.dataset.i18n);
 const programID = new URLSearchParams(location.search).get("program") || "";
-const TOKEN = "labd.token";
 
 let program; // GET /api/programs/{program}
 let paper; // the open attempt
@@ -64,12 +63,6 @@ function failed(e) {
   const known = t.errors && t.errors[e.code];
   alertMsg(known ? known + " (" + e.message + ")" : e.message);
 }
-
-$("token-form").addEventListener("submit", (e) => {
-  e.preventDefault();
-  sessionStorage.setItem(TOKEN, $("token").value.trim());
-  location.reload();
-});
 
 async function load() {
   try {
