@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
@@ -24,14 +23,10 @@ func (c certIssuer) Issue(ctx context.Context, req exam.IssueRequest) (string, e
 	if acc, err := c.accounts.Get(ctx, req.User); err == nil && acc != nil && acc.Name != "" {
 		name = acc.Name
 	}
-	criteria := certificate.Text{
-		ZH: fmt.Sprintf("完成规定的动手实验，并以不低于 %d%% 的成绩通过认证考试。", req.PassMark),
-		EN: fmt.Sprintf("Complete the required hands-on labs and pass the certification exam with at least %d%%.", req.PassMark),
-	}
 	r := certificate.Request{
 		Program: certificate.Program{
 			ID: req.Program, Name: certificate.Text(req.Title), Description: certificate.Text(req.Description),
-			Criteria: criteria, Validity: req.ValidUntil.Sub(req.Issued),
+			Criteria: certificate.Text(req.Criteria), Validity: req.ValidUntil.Sub(req.Issued),
 		},
 		Subject: certificate.Subject{UserID: req.User, Name: name},
 		Results: []certificate.Result{{Name: certificate.Text{ZH: "认证考试", EN: "Certification exam"},
