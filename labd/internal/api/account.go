@@ -44,9 +44,13 @@ func (s *Server) accounts() (*auth.Accounts, error) {
 	return s.Accounts, nil
 }
 
-// setSession sets both cookies. Secure when the request came over TLS (a
-// proxy that ends TLS must pass plain HTTP only on a trusted hop).
+// setSession sets both cookies, ending the browser's previous sign-in if it
+// had one. Secure when the request came over TLS (a proxy that ends TLS must
+// pass plain HTTP only on a trusted hop).
 func (s *Server) setSession(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		s.Accounts.Logout(r.Context(), old.Value)
+	}
 	maxAge := int(s.Accounts.MaxLoginAge.Seconds())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.ID, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
