@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -98,6 +99,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acc, sess, err := accounts.Login(r.Context(), req.Email, req.Password, clientIP(r))
+	var ae *auth.Error
+	switch {
+	case err == nil:
+		s.logins.WithLabelValues("ok").Inc()
+	case errors.As(err, &ae) && ae.Code == auth.EUnauthorized:
+		s.logins.WithLabelValues("wrong").Inc()
+	case errors.As(err, &ae) && ae.Code == auth.ELimit:
+		s.logins.WithLabelValues("limited").Inc()
+	}
 	if err != nil {
 		return err
 	}

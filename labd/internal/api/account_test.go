@@ -186,6 +186,12 @@ func TestLoginFailures(t *testing.T) {
 	if r.status != 429 || r.errorCode(t) != "limit_reached" || r.header.Get("Retry-After") == "" {
 		t.Errorf("after 5 failures: %d %s %q", r.status, r.body, r.header.Get("Retry-After"))
 	}
+	m := ts.do(t, "GET", "/metrics", ts.token(t, "root", auth.Admin), nil)
+	for _, want := range []string{`labd_logins_total{result="wrong"} 6`, `labd_logins_total{result="limited"} 1`} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 func TestInvitationFlow(t *testing.T) {

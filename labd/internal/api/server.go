@@ -55,6 +55,7 @@ type Server struct {
 
 	handler http.Handler
 	metrics http.Handler
+	logins  *prometheus.CounterVec // sign-in attempts by result
 }
 
 // maxBody bounds request bodies; the API takes only small JSON documents.
@@ -71,7 +72,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.Registry.MustRegister(sessionCollector{s.Labs})
+	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "labd_logins_total",
+		Help: "Sign-in attempts by result: ok, wrong (e-mail or password), limited (rate limit)."}, []string{"result"})
+	s.Registry.MustRegister(sessionCollector{s.Labs}, s.logins)
 	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
