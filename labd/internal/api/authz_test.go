@@ -306,3 +306,48 @@ func endAllSessions(ts *testServer) {
 		ts.api.Labs.Destroy(ctx, lab.Actor{SeeAll: true}, s.ID)
 	}
 }
+
+// TestCSRFOnEveryUnsafeRoute: with the cookie and no X-CSRF-Token, every
+// signed-in route that changes something answers 403 csrf, even for an
+// admin on their own resource; the same call with the header passes.
+func TestCSRFOnEveryUnsafeRoute(t *testing.T) {
+	ts := newTestServer(t)
+	admin, err := ts.api.Accounts.Add(context.Background(), "root@example.com", "Root", auth.Admin, matrixPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caller{name: "admin (cookie)", acc: admin, cookie: true}
+	fixtures := matrixFixtures()
+	checked := 0
+	for _, rt := range ts.api.routes() {
+		if rt.Method == "GET" || rt.Access.kind == public || rt.Access.kind == ticketed {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		fx, ok := fixtures[key]
+		if !ok {
+			continue // TestAuthorizationMatrix reports it
+		}
+		t.Run(key, func(t *testing.T) {
+			t.Cleanup(func() { endAllSessions(ts) })
+			path, body := fx.call(t, ts, admin)
+			_, hdr := c.credentials(t, ts)
+			withoutHeader := hdr[:2] // the Cookie only
+			r := ts.do(t, rt.Method, path, "", body, withoutHeader...)
+			if r.status != 403 || r.errorCode(t) != "csrf" {
+				t.Errorf("without X-CSRF-Token: %d %s", r.status, r.body)
+			}
+			wrong := append(append([]string{}, withoutHeader...), csrfHeader, "forged")
+			if r := ts.do(t, rt.Method, path, "", body, wrong...); r.status != 403 {
+				t.Errorf("with a wrong X-CSRF-Token: %d %s", r.status, r.body)
+			}
+			if r := ts.do(t, rt.Method, path, "", body, hdr...); r.status >= 400 {
+				t.Errorf("with the header: %d %s", r.status, r.body)
+			}
+		})
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d unsafe routes checked", checked)
+	}
+}
