@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -32,7 +33,10 @@ type Checker interface {
 
 // Server serves the API.
 type Server struct {
-	Labs      *lab.Service
+	Labs *lab.Service
+	// Classes are lecturers' classes; a lecturer watches only the trainees
+	// on their rosters. Nil: no classes, and lecturers watch nobody.
+	Classes   *class.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
 	// Origins may open terminals besides the site's own origin.
@@ -126,10 +130,33 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	return u, nil
 }
 
-// actor is the lab service's view of the caller.
+// actor is the lab service's view of the caller acting on sessions (check,
+// reset, extend, end): their own, or any for an admin.
 func actor(r *http.Request) lab.Actor {
 	u, _ := auth.FromContext(r.Context())
 	return lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin}
+}
+
+// watcher is the lab service's view of u watching sessions (reading them,
+// observing terminals, replaying recordings, injecting faults): an admin
+// watches everyone, a lecturer the trainees on their classes' rosters,
+// anyone else only themselves.
+func (s *Server) watcher(ctx context.Context, u auth.User) (lab.Actor, error) {
+	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin}
+	if u.Role == auth.Lecturer && s.Classes != nil {
+		trainees, err := s.Classes.Trainees(ctx, u.ID)
+		if err != nil {
+			return lab.Actor{}, err
+		}
+		a.Oversees = trainees
+	}
+	return a, nil
+}
+
+// watcherOf is watcher for the request's caller.
+func (s *Server) watcherOf(r *http.Request) (lab.Actor, error) {
+	u, _ := auth.FromContext(r.Context())
+	return s.watcher(r.Context(), u)
 }
 
 type statusWriter struct {
