@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
@@ -220,9 +221,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer svc.Close()
+	classes := &class.Service{Store: db, Accounts: tokenAccounts{}, Labs: svc,
+		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
+	// Classes not ended get their lab capacity reserved again.
+	if err := classes.Start(ctx); err != nil {
+		return fmt.Errorf("reserve capacity for classes: %w", err)
+	}
 
 	srv := &api.Server{
-		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Labs: svc, Classes: classes, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
