@@ -90,7 +90,7 @@ async function loadClasses() {
   const list = await api("GET", "/classes");
   const ul = $("classes");
   ul.replaceChildren();
-  if (list.length === 0) ul.append(el("li", { text: t.noClasses }));
+  if (list.length === 0) ul.append(el("li", { text: t.no_classes }));
   for (const c of list) {
     ul.append(
       el(
@@ -200,7 +200,7 @@ async function refresh() {
   const emails = new Set(stuck.map((x) => x.email));
   if (stuckBefore) {
     const fresh = stuck.filter((x) => !stuckBefore.has(x.email));
-    if (fresh.length) $("stuck-news").textContent = fmt(t.nowStuck, { names: fresh.map((x) => x.name).join(", ") });
+    if (fresh.length) $("stuck-news").textContent = fmt(t.now_stuck, { names: fresh.map((x) => x.name).join(", ") });
   }
   stuckBefore = emails;
   // Redraw only on change, so that keyboard focus in the table survives
@@ -221,12 +221,12 @@ function renderProgress(p) {
       const live = s && s.state === "ready";
       const stuck = tr.stuck && live;
       const who = el("th", { scope: "row" }, el("span", { text: tr.name }), el("br"), el("span", { class: "meta", text: tr.email }));
-      if (stuck) who.append(el("span", { class: "stuck", title: t.stuckLong, "aria-label": t.stuckLong, text: t.stuck }));
+      if (stuck) who.append(el("span", { class: "stuck", title: t.stuck_long, "aria-label": t.stuck_long, text: t.stuck }));
       const steps = el("td", { class: "steps" });
       if (s) steps.append(`${s.steps_passed}/${s.steps_total}`);
       else steps.append("—");
-      if (tr.passed.includes(l.id)) steps.append(" ", el("span", { class: "passed", text: "✓ " + t.passedLab }));
-      const state = s ? t.states[s.state] || s.state : tr.user ? t.notStarted : t.noAccount;
+      if (tr.passed.includes(l.id)) steps.append(" ", el("span", { class: "passed", text: "✓ " + t.passed_lab }));
+      const state = s ? t.states[s.state] || s.state : tr.user ? t.not_started : t.no_account;
       const actions = el("td");
       if (live) {
         for (const n of s.nodes.filter((n) => n.terminal)) {
@@ -234,7 +234,7 @@ function renderProgress(p) {
             el("button", {
               type: "button",
               "data-key": `observe:${s.id}:${n.name}`,
-              "aria-label": fmt(t.observeLabel, { name: tr.name, node: n.name }),
+              "aria-label": fmt(t.observe_label, { name: tr.name, node: n.name }),
               text: fmt(t.observe, { node: n.name }),
               onclick: () => observe(s, n.name, tr.name, title(l.title)),
             }),
@@ -246,7 +246,7 @@ function renderProgress(p) {
           el("button", {
             type: "button",
             "data-key": `replay:${s.id}`,
-            "aria-label": fmt(t.recordingsLabel, { name: tr.name, lab: title(l.title) }),
+            "aria-label": fmt(t.recordings_label, { name: tr.name, lab: title(l.title) }),
             text: t.recordings,
             onclick: () => replay(s, tr.name, title(l.title)),
           }),
@@ -347,7 +347,7 @@ async function replay(s, name, labTitle) {
   closeReplay();
   $("replay").hidden = false;
   const h = $("replay-h");
-  h.textContent = fmt(t.recordingsOf, { name, lab: labTitle });
+  h.textContent = fmt(t.recordings_of, { name, lab: labTitle });
   const ul = $("recordings");
   ul.replaceChildren();
   h.tabIndex = -1;
@@ -358,7 +358,7 @@ async function replay(s, name, labTitle) {
   } catch (e) {
     return failed(e);
   }
-  if (recs.length === 0) ul.append(el("li", { text: t.noRecordings }));
+  if (recs.length === 0) ul.append(el("li", { text: t.no_recordings }));
   for (const r of recs) {
     ul.append(
       el(
@@ -408,7 +408,7 @@ $("roster-form").addEventListener("submit", async (e) => {
   } catch (err) {
     if (err instanceof APIError && err.code === "invalid_roster" && Array.isArray(err.details)) {
       const ul = errors.querySelector("ul");
-      ul.replaceChildren(...err.details.map((d) => el("li", { "data-line": d.line, text: fmt(t.lineField, d) })));
+      ul.replaceChildren(...err.details.map((d) => el("li", { "data-line": d.line, text: fmt(t.line_field, d) })));
       errors.hidden = false;
       status("");
       return;
@@ -424,7 +424,7 @@ function showInvitations(invs) {
     const li = el("li", {}, el("strong", { text: inv.name }), el("span", { class: "meta", text: inv.email }));
     if (inv.url) {
       const code = el("code", { text: inv.url });
-      const btn = el("button", { type: "button", "aria-label": fmt(t.copyLink, { name: inv.name }), text: t.copy });
+      const btn = el("button", { type: "button", "aria-label": fmt(t.copy_link, { name: inv.name }), text: t.copy });
       btn.addEventListener("click", async () => {
         try {
           await navigator.clipboard.writeText(inv.url);
@@ -436,7 +436,7 @@ function showInvitations(invs) {
       });
       li.append(code, btn);
     } else {
-      li.append(el("span", { text: t.hasAccount }));
+      li.append(el("span", { text: t.has_account }));
     }
     ul.append(li);
   }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
+)
+
+// TestLecturerConsoleInBrowser: a lecturer creates a class in the console,
+// imports a roster (a bad line first: shown by number, nothing imported),
+// sees a trainee's progress in a real lab on Docker update live, and
+// observes the trainee's terminal read-only.
+func TestLecturerConsoleInBrowser(t *testing.T) {
+	needDocker(t)
+	ctx := newBrowser(t)
+	if _, err := os.Stat("../site/public/en/lecturer/index.html"); err != nil {
+		t.Fatal("the site is not built: run make site (make test does)")
+	}
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--site", "../site/public")
+	lena := l.token(t, "lena", auth.Lecturer)
+
+	fail := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			screenshot(t, ctx, "failed-lecturer-"+what)
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// Create the class with the console's form.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/lecturer/"),
+		chromedp.WaitReady("#lecturer"),
+		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(lena)+`)`),
+		chromedp.Reload(),
+		chromedp.WaitVisible("#classes-section"),
+		evaluate(`document.getElementById("new-class").open = true`),
+		chromedp.SendKeys("#c-title", "Ceph ops, week 48"),
+		chromedp.Click("#c-lab-linux-basics"),
+		chromedp.Click(`#create-form button[type="submit"]`),
+		chromedp.WaitVisible("#class"),
+		chromedp.WaitVisible(`#classes li[aria-current="true"]`),
+	)
+	fail("create a class", err)
+	classID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash.slice(1)`))
+	fail("class id", err)
+
+	// A roster with a bad line: the line is named, nothing is imported.
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys("#roster-csv", "name,email\nAda Lovelace,ada@example.com\nBob,bob-at-example\n"),
+		chromedp.Click(`#roster-form button[type="submit"]`),
+		chromedp.WaitVisible("#roster-errors"),
+	)
+	fail("import a bad roster", err)
+	bad, err := chromedp.Run(ctx, chromedp.Text(`#roster-errors li[data-line="3"]`))
+	fail("the bad line", err)
+	if !strings.Contains(bad, "3") || !strings.Contains(bad, "email") {
+		t.Errorf("the bad line reads %q", bad)
+	}
+	var roster []struct{ Name, Email, User string }
+	l.call(t, "GET", "/api/classes/"+classID+"/roster", lena, nil, &roster)
+	if len(roster) != 0 {
+		t.Fatalf("a refused roster left %d trainees", len(roster))
+	}
+	err = chromedp.Do(ctx,
+		evaluate(`document.getElementById("roster-csv").value = ""`),
+		chromedp.SendKeys("#roster-csv", "name,email\nAda Lovelace,ada@example.com\nBob Byte,bob@example.com\n"),
+		chromedp.Click(`#roster-form button[type="submit"]`),
+		chromedp.WaitVisible("#invitations"),
+		chromedp.WaitVisible(`#progress tbody tr[data-trainee="bob@example.com"]`),
+	)
+	fail("import the roster", err)
+	l.call(t, "GET", "/api/classes/"+classID+"/roster", lena, nil, &roster)
+	if len(roster) != 2 || roster[0].User == "" {
+		t.Fatalf("roster %+v", roster)
+	}
+
+	// Ada (her account is on the roster) starts the class's lab and types.
+	ada := l.token(t, roster[0].User, auth.Trainee)
+	s := l.readySession(t, ada, "linux-basics")
+	t.Cleanup(func() { l.call(t, "DELETE", "/api/sessions/"+s.ID, ada, nil, nil) })
+	var tk struct{ Ticket, Role string }
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/nodes/node1/ticket", ada, nil, &tk); code != 201 || tk.Role != "writer" {
+		t.Fatalf("ada's ticket: %d %+v", code, tk)
+	}
+	wsURL := "ws" + strings.TrimPrefix(l.url, "http") + "/api/sessions/" + s.ID + "/nodes/node1/terminal"
+	w, _, err := terminal.Dial(context.Background(), wsURL, tk.Ticket, http.Header{"Origin": {l.url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	go func() { // keep reading, as a browser would
+		for {
+			if _, err := w.Read(); err != nil {
+				return
+			}
+		}
+	}()
+	w.Send(terminal.Input([]byte("echo before-$((6*7))\n")))
+
+	// The console shows her working, with no step passed yet; she can be observed.
+	adaRow := `#progress tbody tr[data-trainee="ada@example.com"][data-lab="linux-basics"]`
+	err = chromedp.Do(ctx, chromedp.WaitVisible(adaRow+` button[data-key="observe:`+s.ID+`:node1"]`))
+	fail("ada working", err)
+	steps, err := chromedp.Run(ctx, chromedp.Text(adaRow+` td.steps`))
+	fail("steps", err)
+	if !strings.HasPrefix(steps, "0/3") {
+		t.Errorf("ada's steps read %q, want 0/3", steps)
+	}
+
+	// Observe: the lecturer sees her shell, read-only.
+	err = chromedp.Do(ctx,
+		chromedp.Click(adaRow+` button[data-key="observe:`+s.ID+`:node1"]`),
+		chromedp.WaitVisible(`#observe-term[data-state="connected"][data-role="observer"]`),
+	)
+	fail("observe", err)
+	observed := func(what string, re *regexp.Regexp) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#observe-term .xterm-rows > div")).map(r => r.textContent)`))
+			text := strings.Join(rows, "\n")
+			if err == nil && re.MatchString(text) {
+				return
+			}
+			if time.Now().After(deadline) {
+				screenshot(t, ctx, "failed-lecturer-observe")
+				t.Fatalf("the observed terminal never showed %s; it shows:\n%s", what, text)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	observed("what ada typed before", regexp.MustCompile(`(?m)^before-42\s*$`))
+	// Keys pressed in the observer's terminal reach nobody.
+	chromedp.Do(ctx, typeInto(`#observe-term .xterm-helper-textarea`, "echo from-the-lecturer\n"))
+	w.Send(terminal.Input([]byte("echo during-$((6*7))\n")))
+	observed("what ada types while observed", regexp.MustCompile(`(?m)^during-42\s*$`))
+	if rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#observe-term .xterm-rows").textContent`)); strings.Contains(rows, "from-the-lecturer") {
+		t.Error("the observer's keys reached the trainee's shell")
+	}
+
+	// Ada passes a step: the table says so at its next refresh.
+	res, err := l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "mkdir -p /root/work && echo storage > /root/work/notes.txt", Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("solution: %v %+v", err, res)
+	}
+	if r := l.check(t, ada, s.ID, "make-notes"); !r.Passed {
+		t.Fatalf("make-notes: %+v", r)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		steps, err = chromedp.Run(ctx, chromedp.Text(adaRow+` td.steps`))
+		if err == nil && strings.HasPrefix(steps, "1/3") {
+			break
+		}
+		if time.Now().After(deadline) {
+			screenshot(t, ctx, "failed-lecturer-progress")
+			t.Fatalf("the progress table never showed 1/3 for ada: %q %v", steps, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	bob, err := chromedp.Run(ctx, chromedp.Text(`#progress tbody tr[data-trainee="bob@example.com"]`))
+	fail("bob's row", err)
+	if !strings.Contains(bob, "not started") {
+		t.Errorf("bob's row reads %q", bob)
+	}
+	screenshot(t, ctx, "lecturer-console")
+
+	// Another lecturer's console has no such class, and cannot observe ada.
+	lars := l.token(t, "lars", auth.Lecturer)
+	if code := l.call(t, "GET", "/api/classes/"+classID+"/progress", lars, nil, nil); code != 404 {
+		t.Errorf("another lecturer's progress: %d, want 404", code)
+	}
+	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/nodes/node1/ticket", lars, nil, nil); code != 404 {
+		t.Errorf("another lecturer's ticket: %d, want 404", code)
+	}
+}
