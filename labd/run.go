@@ -176,6 +176,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	accounts, err := auth.NewAccounts(db, auth.Options{})
+	if err != nil {
+		return err
+	}
 	var rt interface {
 		lab.Runtime
 		lab.Shells
@@ -221,7 +225,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer svc.Close()
-	classes := &class.Service{Store: db, Accounts: tokenAccounts{}, Labs: svc,
+	classes := &class.Service{Store: db, Accounts: classAccounts{accounts}, Labs: svc,
 		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
 	// Classes not ended get their lab capacity reserved again.
 	if err := classes.Start(ctx); err != nil {
@@ -230,7 +234,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv := &api.Server{
 		Labs: svc, Classes: classes, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
-		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -14,10 +14,10 @@ const siteDir = "../site/public"
 
 func builtSite(t *testing.T) []*sitecheck.Page {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("checks the built site (run without -short, after make site)")
+	}
 	if _, err := os.Stat(siteDir + "/zh/index.html"); err != nil {
-		if testing.Short() {
-			t.Skip("the site is not built (make site)")
-		}
 		t.Fatalf("the site is not built: run make site (make test does): %v", err)
 	}
 	pages, err := sitecheck.Pages(siteDir)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -27,6 +28,10 @@ var statusOf = map[string]int{
 	lab.EConflict: http.StatusConflict,
 	lab.EInvalid:  http.StatusBadRequest,
 	lab.ELimit:    http.StatusTooManyRequests,
+
+	auth.EUnauthorized: http.StatusUnauthorized,
+	auth.EForbidden:    http.StatusForbidden,
+	auth.EExpired:      http.StatusGone,
 
 	class.EInvalidRoster: http.StatusBadRequest,
 }
@@ -51,6 +56,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, code, msg := http.StatusInternalServerError, "internal", "something went wrong on the server"
 	var he *httpError
 	var le *lab.Error
+	var ae *auth.Error
 	var ce coded
 	var details any
 	switch {
@@ -61,7 +67,13 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if le.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
 		}
+	case errors.As(err, &ae) && statusOf[ae.Code] != 0:
+		status, code, msg = statusOf[ae.Code], ae.Code, ae.Message
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+		}
 	case errors.As(err, &ce) && statusOf[ce.ErrorCode()] != 0:
+		// Any other domain's coded error, such as a refused roster.
 		status, code, msg = statusOf[ce.ErrorCode()], ce.ErrorCode(), ce.Error()
 		if d, ok := ce.(detailed); ok {
 			details = d.ErrorDetails()

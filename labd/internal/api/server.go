@@ -42,9 +42,11 @@ type Server struct {
 	// Origins may open terminals besides the site's own origin.
 	Origins []string
 	Tokens  *auth.Tokens
-	Log     *slog.Logger
-	Ready   map[string]Checker // name -> dependency, for /readyz
-	SiteDir string             // the built site, served at /; "" for none
+	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
+	Accounts *auth.Accounts
+	Log      *slog.Logger
+	Ready    map[string]Checker // name -> dependency, for /readyz
+	SiteDir  string             // the built site, served at /; "" for none
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 
@@ -114,10 +116,16 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// authenticate finds the caller: a bearer token (scripts, tests) or the
+// browser's session cookie. A cookie-authenticated unsafe request must echo
+// the session's CSRF token in X-CSRF-Token.
 func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first: this route needs a bearer token"}
+		if c, err := r.Cookie(sessionCookie); err == nil && s.Accounts != nil {
+			return s.cookieUser(r, c.Value)
+		}
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first"}
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
@@ -128,6 +136,21 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
 	}
 	return u, nil
+}
+
+func (s *Server) cookieUser(r *http.Request, id string) (auth.User, error) {
+	acc, csrf, err := s.Accounts.Authenticate(r.Context(), id)
+	if err != nil {
+		return auth.User{}, err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !auth.CheckCSRF(csrf, r.Header.Get(csrfHeader)) {
+			return auth.User{}, &httpError{http.StatusForbidden, "csrf", "the request lacks this sign-in's X-CSRF-Token header: reload the page"}
+		}
+	}
+	return acc.User(), nil
 }
 
 // actor is the lab service's view of the caller acting on sessions (check,

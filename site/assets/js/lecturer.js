@@ -421,7 +421,7 @@ function showInvitations(invs) {
   const ul = $("invitations").querySelector("ul");
   ul.replaceChildren();
   for (const inv of invs) {
-    const li = el("li", {}, el("strong", { text: inv.name }), el("span", { class: "meta", text: inv.email }));
+    const li = el("li", { "data-email": inv.email }, el("strong", { text: inv.name }), el("span", { class: "meta", text: inv.email }));
     if (inv.url) {
       const code = el("code", { text: inv.url });
       const btn = el("button", { type: "button", "aria-label": fmt(t.copy_link, { name: inv.name }), text: t.copy });
