@@ -185,6 +185,29 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "lecturer-console")
 
+	// Replay: the recording of ada's terminal plays in asciinema-player.
+	err = chromedp.Do(ctx,
+		chromedp.Click("#observe-stop"),
+		chromedp.Click(adaRow+` button[data-key="replay:`+s.ID+`"]`),
+		chromedp.WaitVisible(`#recordings button[data-recording="node1-1"]`),
+		chromedp.Click(`#recordings button[data-recording="node1-1"]`),
+		chromedp.WaitVisible(`#player .ap-term`),
+	)
+	fail("replay", err)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		text, err := chromedp.Run(ctx, chromedp.Text(`#player .ap-term`))
+		if err == nil && strings.Contains(text, "during-42") {
+			break
+		}
+		if time.Now().After(deadline) {
+			screenshot(t, ctx, "failed-lecturer-replay")
+			t.Fatalf("the replay never showed what ada typed: %q %v", text, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	screenshot(t, ctx, "lecturer-replay")
+
 	// Another lecturer's console has no such class, and cannot observe ada.
 	lars := l.token(t, "lars", auth.Lecturer)
 	if code := l.call(t, "GET", "/api/classes/"+classID+"/progress", lars, nil, nil); code != 404 {
