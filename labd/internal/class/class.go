@@ -210,6 +210,17 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	if len(have)+len(rows) > c.Capacity {
 		return nil, lab.Errorf(lab.EInvalid, "the roster would have %d trainees; the class takes %d", len(have)+len(rows), c.Capacity)
 	}
+	// Invitations first: one that fails leaves the roster as it was, and
+	// importing again invites afresh (an invited account that was never
+	// used gets a new link).
+	invs := make([]Invitation, 0, len(rows))
+	for _, r := range rows {
+		url, err := s.Accounts.Invite(ctx, who, r.Email, r.Name, id)
+		if err != nil {
+			return nil, fmt.Errorf("invite %s: %w", r.Email, err)
+		}
+		invs = append(invs, Invitation{r.Email, r.Name, url})
+	}
 	now := s.now()
 	ms := make([]Member, len(rows))
 	for i, r := range rows {
@@ -217,14 +228,6 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	}
 	if err := s.Store.AddMembers(ctx, id, ms); err != nil {
 		return nil, err
-	}
-	invs := make([]Invitation, 0, len(rows))
-	for _, r := range rows {
-		url, err := s.Accounts.Invite(ctx, who, r.Email, r.Name, id)
-		if err != nil {
-			return invs, fmt.Errorf("invite %s: %w", r.Email, err)
-		}
-		invs = append(invs, Invitation{r.Email, r.Name, url})
 	}
 	return invs, s.reserve(c, len(have)+len(rows))
 }
