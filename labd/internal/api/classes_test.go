@@ -291,9 +291,13 @@ func TestLecturerWatchesOnlyTrainees(t *testing.T) {
 		t.Errorf("DELETE as the lecturer: %d, want 404", r.status)
 	}
 	var list []sessionView
-	ts.do(t, "GET", "/api/sessions", lena, nil).json(t, &list)
+	ts.do(t, "GET", "/api/sessions?trainees=1", lena, nil).json(t, &list)
 	if len(list) != 1 || list[0].ID != mine {
-		t.Errorf("the lecturer's session list: %+v, want alice's only", list)
+		t.Errorf("the lecturer's list with trainees: %+v, want alice's only", list)
+	}
+	ts.do(t, "GET", "/api/sessions", lena, nil).json(t, &list)
+	if len(list) != 0 {
+		t.Errorf("the lecturer's own sessions: %+v, want none", list)
 	}
 
 	// The terminal opens read-only: the hello says observer, and the
