@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
@@ -32,7 +33,13 @@ Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
   labd validate  [DIR...]                check lab files (default ./labs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
+  labd user      add|list|passwd|role ...  manage accounts (labd user help)
+  labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
+  labd keys      rotate|list [--data ./data]   certificate signing keys
 `
+
+// The classes work invites rosters through accounts.
+var _ class.Accounts = auth.RosterInvites{}
 
 // run is labd's whole program, testable: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -48,6 +55,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = validate(args[1:], stdout)
 	case "token":
 		err = token(args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads standard input (a password).
+		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+	case "cert":
+		err = certCmd(args[1:], getenv, stdout, stderr)
+	case "keys":
+		err = keysCmd(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -180,6 +194,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	certKeys, err := certificate.OpenKeys(filepath.Join(cfg.Data, "keys"))
+	if err != nil {
+		return err
+	}
+	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName})
+	if _, err := os.Stat(certificate.DefaultFont); err != nil {
+		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
+	}
 	var rt interface {
 		lab.Runtime
 		lab.Shells
@@ -225,7 +247,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer svc.Close()
-	classes := &class.Service{Store: db, Accounts: classAccounts{accounts}, Labs: svc,
+	classes := &class.Service{Store: db, Accounts: auth.RosterInvites{Accounts: accounts}, Labs: svc,
 		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
 	// Classes not ended get their lab capacity reserved again.
 	if err := classes.Start(ctx); err != nil {
@@ -235,6 +257,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := &api.Server{
 		Labs: svc, Classes: classes, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Certificates: certs, PDF: &certificate.PDF{},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

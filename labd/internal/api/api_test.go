@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
@@ -60,11 +61,16 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := certificate.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
 	acc := &accounts{users: map[string]string{}}
 	classes := &class.Service{Store: db, Accounts: acc, Labs: svc,
 		LabExists: func(id string) bool { _, ok := svc.Catalog().Lab(id); return ok }}
 	s := &Server{Labs: svc, Classes: classes, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
-		Accounts: users, Ready: map[string]Checker{"database": db}}
+		Accounts: users, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, acc: acc}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -181,7 +182,33 @@ func matrixFixtures() map[string]fixture {
 	f["POST /api/classes/{id}/roster"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/roster"),
 		reach: ownerOrAdmin, denied: 404, contentType: "text/csv"}
 	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}
+
+	// Certificates: anyone verifies one; only an admin revokes or renews;
+	// "mine" is the caller's own list.
+	f["GET /api/certificates/{code}"] = fixture{access: Public, call: certificatePath("/api/certificates/{code}", "")}
+	f["GET /v/{code}"] = fixture{access: Public, call: certificatePath("/v/{code}", "")}
+	f["POST /api/certificates/{code}/revoke"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/revoke", `{"reason":"matrix"}`)}
+	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
+	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
+	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
+	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
 	return f
+}
+
+// certificatePath issues owner a live certificate (a new one after the
+// matrix revoked or renewed the last) and fills pattern's {code} with it.
+func certificatePath(pattern, body string) func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+	return func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+		c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest(owner.ID, owner.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []byte
+		if body != "" {
+			b = []byte(body)
+		}
+		return strings.ReplaceAll(pattern, "{code}", certificate.Group(c.Code)), b
+	}
 }
 
 // TestAuthorizationMatrix calls every route of the route table as nobody

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -34,6 +35,8 @@ var statusOf = map[string]int{
 	auth.EExpired:      http.StatusGone,
 
 	class.EInvalidRoster: http.StatusBadRequest,
+
+	certificate.EUnavailable: http.StatusServiceUnavailable,
 }
 
 // coded is any domain's error with a code from statusOf; the API needs

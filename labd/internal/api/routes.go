@@ -85,5 +85,14 @@ func (s *Server) routes() []route {
 		{"POST", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.importRoster},
 		{"GET", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.getRoster},
 		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
+
+		// Certificates: anyone verifies; admins revoke and renew.
+		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
+		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
+		{"POST", "/api/certificates/{code}/renew", Roles(auth.Admin), s.renewCertificate},
+		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
+		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
+		{"GET", "/.well-known/jwks.json", Public, s.jwks},
+		{"GET", "/status/revocation/{n}", Public, s.statusList},
 	}
 }

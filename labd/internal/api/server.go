@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
@@ -44,9 +45,12 @@ type Server struct {
 	Tokens  *auth.Tokens
 	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
 	Accounts *auth.Accounts
-	Log      *slog.Logger
-	Ready    map[string]Checker // name -> dependency, for /readyz
-	SiteDir  string             // the built site, served at /; "" for none
+	// Certificates issues and verifies certificates; PDF renders them.
+	Certificates *certificate.Service
+	PDF          *certificate.PDF
+	Log          *slog.Logger
+	Ready        map[string]Checker // name -> dependency, for /readyz
+	SiteDir      string             // the built site, served at /; "" for none
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 

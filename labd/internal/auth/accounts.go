@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -32,7 +33,7 @@ type Options struct {
 	Params  Params           // DefaultParams if zero
 	Now     func() time.Time // time.Now if nil
 	Limiter *Limiter         // NewLimiter if nil
-	Slots   int              // concurrent hashes; 2 if zero (the machine's cores)
+	Slots   int              // concurrent hashes; half the cores (at least 1) if zero
 }
 
 // NewAccounts returns the account service on store.
@@ -47,7 +48,9 @@ func NewAccounts(store Store, o Options) (*Accounts, error) {
 		o.Limiter = NewLimiter(o.Now)
 	}
 	if o.Slots < 1 {
-		o.Slots = 2
+		// Half the cores: a burst of sign-ins (a class arriving) queues and
+		// leaves the other half to labs and the API.
+		o.Slots = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	dummy, err := HashPassword("dummy password for unknown e-mails", o.Params)
 	if err != nil {
@@ -176,7 +179,8 @@ func (a *Accounts) ByEmail(ctx context.Context, email string) (*Account, error) 
 // List returns every account, oldest first.
 func (a *Accounts) List(ctx context.Context) ([]*Account, error) { return a.store.Accounts(ctx) }
 
-// SetRole gives the account with id the role, whatever it had.
+// SetRole gives the account with id the role, whatever it had, except that
+// the last active admin stays admin.
 func (a *Accounts) SetRole(ctx context.Context, id string, role Role) (*Account, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return nil, Errorf(EInvalid, "%v", err)
@@ -184,6 +188,22 @@ func (a *Accounts) SetRole(ctx context.Context, id string, role Role) (*Account,
 	acc, err := a.Get(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if acc.Role == Admin && role != Admin && acc.Active() {
+		// Someone must be left to manage users.
+		all, err := a.store.Accounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		admins := 0
+		for _, o := range all {
+			if o.Role == Admin && o.Active() {
+				admins++
+			}
+		}
+		if admins <= 1 {
+			return nil, Errorf(EConflict, "%s is the last admin: make someone else admin first", acc.Email)
+		}
 	}
 	acc.Role = role
 	return acc, a.store.UpdateAccount(ctx, acc)
@@ -246,6 +266,9 @@ var errSignIn = &Error{Code: EUnauthorized, Message: "wrong e-mail or password"}
 // starts a sign-in. Failures are rate limited per e-mail and client.
 func (a *Accounts) Login(ctx context.Context, email, password, client string) (*Account, Session, error) {
 	e := strings.ToLower(strings.TrimSpace(email))
+	if len(e) > 254 { // no address is longer; keeps the limiter's keys small
+		e = e[:254]
+	}
 	if wait, ok := a.limiter.Allow(e, client); !ok {
 		return nil, Session{}, &Error{Code: ELimit, RetryAfter: wait,
 			Message: fmt.Sprintf("too many failed sign-ins: try again in %s", wait.Round(time.Second))}

@@ -173,6 +173,17 @@ func TestPasswordChangeAndRoles(t *testing.T) {
 	if _, err := a.SetRole(ctx, acc.ID, "root"); code(err) != auth.EInvalid {
 		t.Errorf("unknown role: %v", err)
 	}
+	// The last admin cannot stop being one; with a second admin, they can.
+	if _, err := a.SetRole(ctx, acc.ID, auth.Trainee); code(err) != auth.EConflict {
+		t.Errorf("demote the last admin: %v", err)
+	}
+	other, _ := a.Add(ctx, "root@example.com", "Root", auth.Admin, "root's password")
+	if _, err := a.SetRole(ctx, acc.ID, auth.Lecturer); err != nil {
+		t.Errorf("demote an admin beside another: %v", err)
+	}
+	if _, err := a.SetRole(ctx, other.ID, auth.Trainee); code(err) != auth.EConflict {
+		t.Errorf("demote the new last admin: %v", err)
+	}
 	// A new password signs out everywhere.
 	if err := a.SetPassword(ctx, "alice@example.com", "new horse battery"); err != nil {
 		t.Fatal(err)
@@ -347,5 +358,27 @@ func BenchmarkLogin(b *testing.B) {
 		slices.Sort(times)
 		b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(times[len(times)*9/10].Microseconds())/1000, "p90-ms")
+	}
+}
+
+func TestRosterInvites(t *testing.T) {
+	ctx := context.Background()
+	a, _, _ := newAccounts(t, fast)
+	old, _ := a.Add(ctx, "old@example.com", "Old", auth.Trainee, "old's password")
+	r := auth.RosterInvites{Accounts: a, Lang: "en"}
+	url, err := r.Invite(ctx, "New@Example.com", "New", "c42")
+	if err != nil || !strings.HasPrefix(url, "/en/invite/#") || len(url) < len("/en/invite/#")+43 {
+		t.Fatalf("invite: %q %v", url, err)
+	}
+	if url, err := r.Invite(ctx, "old@example.com", "Old", "c42"); err != nil || url != "/en/login/" {
+		t.Errorf("an account holder's link: %q %v", url, err)
+	}
+	users, err := r.Users(ctx, []string{"old@example.com", "New@Example.com", "none@example.com"})
+	if err != nil || users["old@example.com"] != old.ID || users["New@Example.com"] == "" || len(users) != 2 {
+		t.Errorf("users: %v %v", users, err)
+	}
+	acc, _, err := a.Accept(ctx, strings.TrimPrefix(url, "/en/invite/#"), "new's long password", "")
+	if err != nil || acc.Role != auth.Trainee || acc.ID != users["New@Example.com"] {
+		t.Errorf("accept the roster link: %+v %v", acc, err)
 	}
 }

@@ -56,10 +56,9 @@ type Store interface {
 
 // Accounts is what classes need of user accounts.
 type Accounts interface {
-	// Invite makes an invitation link for a trainee of the class, on by's
-	// behalf. The url is "" when the trainee has an account already (they
-	// sign in).
-	Invite(ctx context.Context, by Who, email, name, class string) (url string, err error)
+	// Invite makes an invitation link for a trainee of the class (the
+	// class service has checked that the caller may).
+	Invite(ctx context.Context, email, name, class string) (url string, err error)
 	// Users maps e-mail addresses to the ids of the accounts that have them.
 	Users(ctx context.Context, emails []string) (map[string]string, error)
 }
@@ -215,7 +214,7 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	// used gets a new link).
 	invs := make([]Invitation, 0, len(rows))
 	for _, r := range rows {
-		url, err := s.Accounts.Invite(ctx, who, r.Email, r.Name, id)
+		url, err := s.Accounts.Invite(ctx, r.Email, r.Name, id)
 		if err != nil {
 			return nil, fmt.Errorf("invite %s: %w", r.Email, err)
 		}

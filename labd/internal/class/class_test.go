@@ -24,7 +24,7 @@ type accounts struct {
 	fail    string            // an e-mail whose invitation fails
 }
 
-func (a *accounts) Invite(ctx context.Context, by class.Who, email, name, classID string) (string, error) {
+func (a *accounts) Invite(ctx context.Context, email, name, classID string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if email == a.fail {
