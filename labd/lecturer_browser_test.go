@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -54,9 +55,13 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	classID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash.slice(1)`))
 	fail("class id", err)
 
-	// A roster with a bad line: the line is named, nothing is imported.
+	// A roster file with a bad line: the line is named, nothing is imported.
+	csv := filepath.Join(t.TempDir(), "roster.csv")
+	if err := os.WriteFile(csv, []byte("name,email\nAda Lovelace,ada@example.com\nBob,bob-at-example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	err = chromedp.Do(ctx,
-		chromedp.SendKeys("#roster-csv", "name,email\nAda Lovelace,ada@example.com\nBob,bob-at-example\n"),
+		chromedp.SetUploadFiles("#roster-file", []string{csv}),
 		chromedp.Click(`#roster-form button[type="submit"]`),
 		chromedp.WaitVisible("#roster-errors"),
 	)
@@ -72,7 +77,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 		t.Fatalf("a refused roster left %d trainees", len(roster))
 	}
 	err = chromedp.Do(ctx,
-		evaluate(`document.getElementById("roster-csv").value = ""`),
+		evaluate(`document.getElementById("roster-file").value = ""`),
 		chromedp.SendKeys("#roster-csv", "name,email\nAda Lovelace,ada@example.com\nBob Byte,bob@example.com\n"),
 		chromedp.Click(`#roster-form button[type="submit"]`),
 		chromedp.WaitVisible("#invitations"),
