@@ -340,8 +340,7 @@ func TestLecturerWatchesOnlyTrainees(t *testing.T) {
 		t.Errorf("the observer's input reached the shell: %q", seen.String())
 	}
 
-	// Taken off every roster (another lecturer's class does not count), the
-	// trainee is no longer lena's to watch.
+	// Another lecturer, with no class of theirs listing alice, may not watch her.
 	if r := ts.do(t, "POST", "/api/sessions/"+mine+"/nodes/node1/ticket", ts.token(t, "lars", auth.Lecturer), nil); r.status != 404 {
 		t.Errorf("another lecturer's ticket: %d, want 404", r.status)
 	}
