@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"os"
@@ -17,7 +18,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
-// TestLecturerConsoleInBrowser: a lecturer creates a class in the console,
+// TestLecturerConsoleInBrowser: a lecturer signs in, creates a class in the console,
 // imports a roster (a bad line first: shown by number, nothing imported),
 // sees a trainee's progress in a real lab on Docker update live, and
 // observes the trainee's terminal read-only.
@@ -27,8 +28,19 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	if _, err := os.Stat("../site/public/en/lecturer/index.html"); err != nil {
 		t.Fatal("the site is not built: run make site (make test does)")
 	}
-	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--site", "../site/public")
-	lena := l.token(t, "lena", auth.Lecturer)
+	data := t.TempDir()
+	var out bytes.Buffer
+	err := userCmd(context.Background(), []string{"add", "--email", "lena@example.com", "--name", "Lena Li", "--role", "lecturer", "--password-stdin"},
+		func(k string) string {
+			if k == "LABD_DATA" {
+				return data
+			}
+			return ""
+		}, strings.NewReader("lena's long password\n"), &out, &out)
+	if err != nil {
+		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	l := startLabd(t, data, instanceName(t), "../labs", "--site", "../site/public")
 
 	fail := func(what string, err error) {
 		t.Helper()
@@ -37,12 +49,14 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	// Create the class with the console's form.
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(l.url+"/en/lecturer/"),
-		chromedp.WaitReady("#lecturer"),
-		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(lena)+`)`),
-		chromedp.Reload(),
+	// Lena signs in (a cookie, and the CSRF header on every change) and
+	// creates the class with the console's form.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/login/?next=%2Fen%2Flecturer%2F"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", "lena@example.com"),
+		chromedp.SendKeys("#password", "lena's long password"),
+		chromedp.Click(`button[type=submit]`),
 		chromedp.WaitVisible("#classes-section"),
 		evaluate(`document.getElementById("new-class").open = true`),
 		chromedp.SendKeys("#c-title", "Ceph ops, week 48"),
@@ -54,6 +68,9 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	fail("create a class", err)
 	classID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash.slice(1)`))
 	fail("class id", err)
+	lenaID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/me").then(r => r.json()).then(j => j.user.id)`, chromedp.EvalAwaitPromise))
+	fail("lena's id", err)
+	lena := l.token(t, lenaID, auth.Lecturer) // for the test's own API calls
 
 	// A roster file with a bad line: the line is named, nothing is imported.
 	csv := filepath.Join(t.TempDir(), "roster.csv")
