@@ -56,7 +56,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 		chromedp.WaitVisible("#email"),
 		chromedp.SendKeys("#email", "lena@example.com"),
 		chromedp.SendKeys("#password", "lena's long password"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#login-form button[type=submit]`),
 		chromedp.WaitVisible("#classes-section"),
 		evaluate(`document.getElementById("new-class").open = true`),
 		chromedp.SendKeys("#c-title", "Ceph ops, week 48"),

@@ -19,6 +19,8 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
+	"github.com/xsky-academy/academy/labd/internal/exam"
+	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -31,6 +33,8 @@ type testServer struct {
 	tokens *auth.Tokens
 	rt     *labtest.Runtime
 	acc    *accounts
+	db     *sqlite.DB
+	issuer *examtest.Issuer
 }
 
 func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
@@ -66,14 +70,19 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 		t.Fatal(err)
 	}
 	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
+	issuer := examtest.NewIssuer()
+	exams := &exam.Service{
+		Programs: exam.NewPrograms(examtest.Program("demo", []string{"demo"}, 8, 5, 5, 0)),
+		Labs:     svc.Catalog(), Store: db, Results: db, Issuer: issuer,
+	}
 	acc := &accounts{users: map[string]string{}}
 	classes := &class.Service{Store: db, Accounts: acc, Labs: svc,
 		LabExists: func(id string) bool { _, ok := svc.Catalog().Lab(id); return ok }}
-	s := &Server{Labs: svc, Classes: classes, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
+	s := &Server{Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
 		Accounts: users, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, acc: acc}
+	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, db: db, issuer: issuer, acc: acc}
 }
 
 func (ts *testServer) token(t *testing.T, user string, role auth.Role) string {

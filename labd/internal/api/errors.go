@@ -11,6 +11,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -37,6 +38,11 @@ var statusOf = map[string]int{
 	class.EInvalidRoster: http.StatusBadRequest,
 
 	certificate.EUnavailable: http.StatusServiceUnavailable,
+
+	exam.EDeadline:     http.StatusConflict,
+	exam.ENoAttempts:   http.StatusConflict,
+	exam.EPassed:       http.StatusConflict,
+	exam.ERequirements: http.StatusConflict,
 }
 
 // coded is any domain's error with a code from statusOf; the API needs

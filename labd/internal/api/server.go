@@ -23,6 +23,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -37,7 +38,9 @@ type Server struct {
 	Labs *lab.Service
 	// Classes are lecturers' classes; a lecturer watches only the trainees
 	// on their rosters. Nil: no classes, and lecturers watch nobody.
-	Classes   *class.Service
+	Classes *class.Service
+	// Exams runs certification programs and exams; nil answers their routes 404.
+	Exams     *exam.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
 	// Origins may open terminals besides the site's own origin.
@@ -56,6 +59,7 @@ type Server struct {
 
 	handler http.Handler
 	metrics http.Handler
+	logins  *prometheus.CounterVec // sign-in attempts by result
 }
 
 // maxBody bounds request bodies; the API takes only small JSON documents.
@@ -72,7 +76,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.Registry.MustRegister(sessionCollector{s.Labs})
+	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "labd_logins_total",
+		Help: "Sign-in attempts by result: ok, wrong (e-mail or password), limited (rate limit)."}, []string{"result"})
+	s.Registry.MustRegister(sessionCollector{s.Labs}, s.logins)
 	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {

@@ -40,7 +40,9 @@ func scanCertificate(row scanner) (*certificate.Certificate, error) {
 	return &c, nil
 }
 
+// querier is a *sql.DB or a *sql.Tx.
 type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
