@@ -176,6 +176,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	chromedp.Do(ctx, typeInto(`#observe-term .xterm-helper-textarea`, "echo from-the-lecturer\n"))
 	w.Send(terminal.Input([]byte("echo during-$((6*7))\n")))
 	observed("what ada types while observed", regexp.MustCompile(`(?m)^during-42\s*$`))
+	assertAccessibleNow(t, ctx, l.url+"/en/lecturer/", "a11y-lecturer-observing")
 	if rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#observe-term .xterm-rows").textContent`)); strings.Contains(rows, "from-the-lecturer") {
 		t.Error("the observer's keys reached the trainee's shell")
 	}
@@ -229,6 +230,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	screenshot(t, ctx, "lecturer-replay")
+	assertAccessibleNow(t, ctx, l.url+"/en/lecturer/", "a11y-lecturer-replay")
 
 	// Another lecturer's console has no such class, and cannot observe ada.
 	lars := l.token(t, "lars", auth.Lecturer)
