@@ -59,8 +59,23 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 		chromedp.Click(`#login-form button[type=submit]`),
 		chromedp.WaitVisible("#classes-section"),
 		evaluate(`document.getElementById("new-class").open = true`),
+		chromedp.WaitVisible("#c-lab-ceph-health"),
+	)
+	fail("sign in", err)
+	// The course's lessons' labs come ticked.
+	ticked, err := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("#c-labs input:checked"), c => c.value).sort().join(",")`))
+	fail("ticked labs", err)
+	if !strings.Contains(ticked, "ceph-health") || !strings.Contains(ticked, "linux-basics") {
+		t.Errorf("the course's labs ticked: %q", ticked)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.SendKeys("#c-title", "Ceph ops, week 48"),
-		chromedp.Click("#c-lab-linux-basics"),
+		// Keep one lab. The class starts
+		// tomorrow, so no warm pool fills during the test.
+		evaluate(`document.querySelectorAll("#c-labs input").forEach(cb => cb.checked = cb.value === "linux-basics")`),
+		evaluate(`(() => { const d = new Date(Date.now() + 86400e3); d.setHours(9, 0, 0, 0);
+			const p = (n) => String(n).padStart(2, "0"), f = (d) => d.getFullYear() + "-" + p(d.getMonth()+1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":00";
+			document.getElementById("c-start").value = f(d); d.setHours(17); document.getElementById("c-end").value = f(d); })()`),
 		chromedp.Click(`#create-form button[type="submit"]`),
 		chromedp.WaitVisible("#class"),
 		chromedp.WaitVisible(`#classes li[aria-current="true"]`),
@@ -71,6 +86,14 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	lenaID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/me").then(r => r.json()).then(j => j.user.id)`, chromedp.EvalAwaitPromise))
 	fail("lena's id", err)
 	lena := l.token(t, lenaID, auth.Lecturer) // for the test's own API calls
+	var created struct {
+		Labs       []string
+		Start, End time.Time
+	}
+	l.call(t, "GET", "/api/classes/"+classID, lena, nil, &created)
+	if len(created.Labs) != 1 || created.Labs[0] != "linux-basics" || created.Start.Before(time.Now()) || created.End.Sub(created.Start) != 8*time.Hour {
+		t.Fatalf("the form made the class %+v", created)
+	}
 
 	// A roster file with a bad line: the line is named, nothing is imported.
 	csv := filepath.Join(t.TempDir(), "roster.csv")

@@ -117,12 +117,22 @@ function prepareCreateForm() {
     const cb = el("input", { type: "checkbox", name: "labs", value: id, id: "c-lab-" + id });
     box.append(el("label", { for: "c-lab-" + id }, cb, title(l.title)));
   }
+  courseLabs();
   const start = new Date();
   start.setMinutes(0, 0, 0);
   start.setHours(start.getHours() + 1);
   $("c-start").value = localInput(start);
   $("c-end").value = localInput(new Date(start.getTime() + 8 * 3600e3));
 }
+
+// courseLabs ticks the labs the chosen course's lessons use.
+function courseLabs() {
+  const opt = $("c-course").selectedOptions[0];
+  const want = new Set(((opt && opt.dataset.labs) || "").split(" ").filter(Boolean));
+  for (const cb of $("c-labs").querySelectorAll("input")) cb.checked = want.has(cb.value);
+}
+
+$("c-course").addEventListener("change", courseLabs);
 
 $("create-form").addEventListener("submit", async (e) => {
   e.preventDefault();
