@@ -78,6 +78,14 @@ func (s *Server) routes() []route {
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
 
+		// A class's lecturer or an admin; another lecturer gets 404.
+		{"GET", "/api/classes", Roles(auth.Lecturer, auth.Admin), s.listClasses},
+		{"POST", "/api/classes", Roles(auth.Lecturer, auth.Admin), s.createClass},
+		{"GET", "/api/classes/{id}", Roles(auth.Lecturer, auth.Admin), s.getClass},
+		{"POST", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.importRoster},
+		{"GET", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.getRoster},
+		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
+
 		// Certificates: anyone verifies; admins revoke and renew.
 		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
 		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
