@@ -5,11 +5,7 @@
 // marked and announced, a trainee's terminal observed read-only (tty.v1 as
 // an observer), and recordings replayed with asciinema-player. Everything
 // goes through labd's API (api.js).
-import { Terminal } from "@xterm/xterm";
-import { FitAddon } from "@xterm/addon-fit";
-import * as AsciinemaPlayer from "asciinema-player";
 import { api, request, APIError } from "./api.js";
-import { TTY } from "./tty.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("lecturer");
@@ -27,6 +23,13 @@ let lastRender = "";
 let stuckBefore = null; // emails of the stuck trainees at the last refresh
 let observer = null; // {term, fit, tty}
 let player = null;
+let watchModule = null;
+
+// watching loads xterm.js, the tty.v1 client and asciinema-player, once.
+function watching() {
+  watchModule ??= import(root.dataset.watch);
+  return watchModule;
+}
 
 // fmt fills {name} placeholders.
 function fmt(s, vars) {
@@ -294,7 +297,8 @@ function closeObserver() {
 
 $("observe-stop").addEventListener("click", closeObserver);
 
-function observe(s, node, name, labTitle) {
+async function observe(s, node, name, labTitle) {
+  const { Terminal, FitAddon, TTY } = await watching();
   closeObserver();
   $("observe").hidden = false;
   const h = $("observe-h");
@@ -394,6 +398,7 @@ async function play(session, name) {
   } catch (e) {
     return failed(e);
   }
+  const { AsciinemaPlayer } = await watching();
   if (player) player.dispose();
   $("player").replaceChildren();
   player = AsciinemaPlayer.create({ data: text }, $("player"), { fit: "width", idleTimeLimit: 2, autoPlay: true });
