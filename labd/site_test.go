@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -150,6 +151,17 @@ func TestSiteInBrowser(t *testing.T) {
 		} {
 			assertAccessible(t, ctx, l.url+p.path, p.name)
 		}
+		// Dark mode: the same rules, contrast included, in the other scheme.
+		colorScheme(t, ctx, "dark")
+		defer colorScheme(t, ctx, "")
+		for _, p := range []struct{ path, name string }{
+			{"/zh/", "a11y-dark-home-zh"},
+			{"/en/" + lesson + "/", "a11y-dark-lesson-en"},
+			{"/zh/kb/health-check-procedure/", "a11y-dark-article-zh"},
+			{"/en/labs/ceph-health/", "a11y-dark-lab-en"},
+		} {
+			assertAccessible(t, ctx, l.url+p.path, p.name)
+		}
 	})
 }
 
@@ -201,6 +213,19 @@ func assertAccessible(t *testing.T, ctx context.Context, pageURL, name string) {
 			where = append(where, fmt.Sprintf("%v %s", n.Target, n.HTML))
 		}
 		t.Errorf("%s: axe %s (%s): %s\n\t%s", pageURL, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
+
+// colorScheme makes the browser prefer a "dark" or "light" colour scheme, or
+// its own again ("").
+func colorScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	var features []*emulation.MediaFeature
+	if scheme != "" {
+		features = append(features, &emulation.MediaFeature{Name: "prefers-color-scheme", Value: scheme})
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features}); err != nil {
+		t.Fatalf("emulate prefers-color-scheme %q: %v", scheme, err)
 	}
 }
 
