@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: help run test test-short build images docker site chromium bench validate clean
+.PHONY: help run test test-short build images docker site chromium deps bench validate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -25,16 +25,20 @@ site: ## build the site into site/public (npm packages, Hugo, then the Pagefind 
 chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing
 	@scripts/chromium.sh
 
-validate: ## check every lab file
+deps: ## install what labd needs besides Go: the certificate PDF font; poppler-utils for the PDF tests
+	@scripts/deps.sh
+
+validate: ## check every lab file and certification program
 	$(GO) run ./labd validate labs
 
-run: build images site ## build everything and serve the portal with labd
+run: build images site deps ## build everything and serve the portal with labd
 	@mkdir -p data
 	@echo "labd: open http://$(ADDR)/  (API at http://$(ADDR)/api/labs)"
 	@echo "labd: a token for the API: bin/labd token --user you --role trainee"
 	bin/labd serve --addr $(ADDR)
 
-test: images site chromium ## every test: unit, real Docker, the browser, end to end
+test: images site chromium deps ## every test: unit, real Docker, the browser, end to end
+	cd labd/internal/certificate/testdata/jose && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) vet ./labd/...
 	$(GO) run ./labd validate labs
 	$(GO) test -count=1 -timeout 30m ./labd/...
@@ -42,8 +46,9 @@ test: images site chromium ## every test: unit, real Docker, the browser, end to
 test-short: ## the quick loop: no Docker
 	$(GO) test -short ./labd/...
 
-bench: images ## measure the figures of the issues against their baselines
+bench: images site chromium ## measure the figures of the issues against their baselines
+	cd scripts/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) run ./labd/cmd/labbench
 
 clean: ## remove build output (not data/)
-	rm -rf bin site/public site/resources test-output
+	rm -rf bin site/public site/resources test-output scripts/lighthouse/node_modules

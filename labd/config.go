@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ type config struct {
 	Labs        string
 	Certs       string
 	Site        string
+	URL         string // the site's public base URL: certificates' issuer and verify links
 	MaxPerUser  int
 	MaxSessions int
 	WarmPool    map[string]int
@@ -49,6 +51,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Labs, "labs", "LABD_LABS", "./labs", "lab definitions")
 	str(&c.Certs, "certs", "LABD_CERTS", "./certs", "certification programs")
 	str(&c.Site, "site", "LABD_SITE", "./site/public", "the built site, served at /")
+	str(&c.URL, "url", "LABD_URL", "http://127.0.0.1:8080", "the site's public base URL, the issuer of certificates and the base of their verify links")
 	num(&c.MaxPerUser, "max-per-user", "LABD_MAX_PER_USER", 3, "live lab sessions per user")
 	num(&c.MaxSessions, "max-sessions", "LABD_MAX_SESSIONS", 120, "live lab environments in all, warm pools included")
 	str(&c.Instance, "instance", "LABD_INSTANCE", "default", "this labd's name on the Docker daemon: it adopts and removes only its own sessions")
@@ -109,6 +112,11 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 				return fmt.Errorf("log-level: %w", err)
 			}
 		}
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("url: want the site's base URL such as https://academy.example.com, found %q", c.URL)
+		}
+		c.URL = strings.TrimRight(c.URL, "/")
 		if c.MaxPerUser < 1 || c.MaxSessions < 1 {
 			return fmt.Errorf("max-per-user and max-sessions must be at least 1")
 		}

@@ -54,6 +54,14 @@ func (s *Server) routes() []route {
 		{"GET", "/readyz", Public, s.readyz},
 		{"GET", "/metrics", Roles(auth.Admin), s.serveMetrics},
 
+		{"POST", "/api/login", Public, s.login},
+		{"POST", "/api/logout", Authenticated, s.logout},
+		{"GET", "/api/me", Authenticated, s.me},
+		{"POST", "/api/invitations", Roles(auth.Lecturer, auth.Admin), s.invite},
+		{"POST", "/api/invitations/accept", Public, s.acceptInvitation},
+		{"GET", "/api/users", Roles(auth.Admin), s.listUsers},
+		{"PATCH", "/api/users/{id}", Roles(auth.Admin), s.patchUser},
+
 		{"GET", "/api/labs", Authenticated, s.listLabs},
 		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},
 
@@ -69,5 +77,20 @@ func (s *Server) routes() []route {
 		{"POST", "/api/sessions/{id}/faults", Roles(auth.Lecturer, auth.Admin), s.injectFault},
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
+
+		// Certificates: anyone verifies; admins revoke and renew.
+		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
+		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
+		{"POST", "/api/certificates/{code}/renew", Roles(auth.Admin), s.renewCertificate},
+		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
+		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
+		{"GET", "/.well-known/jwks.json", Public, s.jwks},
+		{"GET", "/status/revocation/{n}", Public, s.statusList},
+		// Exams and certification programs: each caller sits and sees only their own.
+		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
+		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
+		{"GET", "/api/programs", Authenticated, s.listPrograms},
+		{"GET", "/api/programs/{program}", Authenticated, s.getProgram},
+		{"POST", "/api/programs/{program}/claim", Authenticated, s.claimProgram},
 	}
 }

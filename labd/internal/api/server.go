@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -22,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -33,20 +34,28 @@ type Checker interface {
 
 // Server serves the API.
 type Server struct {
-	Labs      *lab.Service
+	Labs *lab.Service
+	// Exams runs certification programs and exams; nil answers their routes 404.
+	Exams     *exam.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
 	// Origins may open terminals besides the site's own origin.
 	Origins []string
 	Tokens  *auth.Tokens
-	Log     *slog.Logger
-	Ready   map[string]Checker // name -> dependency, for /readyz
-	SiteDir string             // the built site, served at /; "" for none
+	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
+	Accounts *auth.Accounts
+	// Certificates issues and verifies certificates; PDF renders them.
+	Certificates *certificate.Service
+	PDF          *certificate.PDF
+	Log          *slog.Logger
+	Ready        map[string]Checker // name -> dependency, for /readyz
+	SiteDir      string             // the built site, served at /; "" for none
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 
 	handler http.Handler
 	metrics http.Handler
+	logins  *prometheus.CounterVec // sign-in attempts by result
 }
 
 // maxBody bounds request bodies; the API takes only small JSON documents.
@@ -63,7 +72,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.Registry.MustRegister(sessionCollector{s.Labs})
+	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "labd_logins_total",
+		Help: "Sign-in attempts by result: ok, wrong (e-mail or password), limited (rate limit)."}, []string{"result"})
+	s.Registry.MustRegister(sessionCollector{s.Labs}, s.logins)
 	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -73,17 +84,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
-	if st, err := os.Stat(s.SiteDir); s.SiteDir != "" && err == nil && st.IsDir() {
+	if site, err := newSite(s.SiteDir, []string{"zh", "en"}); s.SiteDir != "" && err == nil {
 		// "/" with any method, so that "/api/" (more specific) keeps every API path.
-		files := http.FileServer(http.Dir(s.SiteDir))
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-				return
-			}
-			files.ServeHTTP(w, r)
-		})
+		mux.Handle("/", site)
 	} else {
 		mux.HandleFunc("GET /{$}", s.placeholder)
 	}
@@ -119,10 +122,16 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// authenticate finds the caller: a bearer token (scripts, tests) or the
+// browser's session cookie. A cookie-authenticated unsafe request must echo
+// the session's CSRF token in X-CSRF-Token.
 func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first: this route needs a bearer token"}
+		if c, err := r.Cookie(sessionCookie); err == nil && s.Accounts != nil {
+			return s.cookieUser(r, c.Value)
+		}
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first"}
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
@@ -133,6 +142,21 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
 	}
 	return u, nil
+}
+
+func (s *Server) cookieUser(r *http.Request, id string) (auth.User, error) {
+	acc, csrf, err := s.Accounts.Authenticate(r.Context(), id)
+	if err != nil {
+		return auth.User{}, err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !auth.CheckCSRF(csrf, r.Header.Get(csrfHeader)) {
+			return auth.User{}, &httpError{http.StatusForbidden, "csrf", "the request lacks this sign-in's X-CSRF-Token header: reload the page"}
+		}
+	}
+	return acc.User(), nil
 }
 
 // actor is the lab service's view of the caller.

@@ -137,8 +137,10 @@ type Store interface {
 // Filter selects sessions in Store.Sessions.
 type Filter struct {
 	Owner string // "" for any
-	Live  bool   // only provisioning or ready
-	Limit int    // 0 for no limit
+	// Owners, when not empty, also admits these owners (with Owner: either).
+	Owners []string
+	Live   bool // only provisioning or ready
+	Limit  int  // 0 for no limit
 }
 
 // Shell is an interactive shell in a node, on a terminal: its output is

@@ -1,0 +1,229 @@
+package certificate
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TokenType is the JWS "typ" of certificates and status lists. labd's
+// session tokens have another, so neither can pass for the other.
+const TokenType = "vc+jwt"
+
+// maxToken bounds what Verify reads: a certificate is a few KB.
+const maxToken = 64 << 10
+
+// ErrInvalid is wrapped by every reason a token is refused.
+var ErrInvalid = errors.New("invalid certificate")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// claims is the JWT payload: the credential itself plus the registered
+// claims mirroring it (no "vc" wrapper, as VC 2.0 and OB 3.0 want).
+type claims struct {
+	*Credential
+	jwt.RegisteredClaims
+}
+
+// sign signs payload with key as a compact JWS with typ vc+jwt.
+func sign(key *Key, payload jwt.Claims) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, payload)
+	tok.Header["typ"] = TokenType
+	tok.Header["kid"] = key.ID
+	s, err := tok.SignedString(key.private)
+	if err != nil {
+		return "", fmt.Errorf("sign: %w", err)
+	}
+	return s, nil
+}
+
+func numericDate(rfc3339 string) *jwt.NumericDate {
+	if rfc3339 == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return nil
+	}
+	return jwt.NewNumericDate(t)
+}
+
+func signCredential(key *Key, c *Credential) (string, error) {
+	return sign(key, claims{Credential: c, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer:    c.Issuer.ID,
+		Subject:   c.CredentialSubject.ID,
+		ID:        c.ID,
+		NotBefore: numericDate(c.ValidFrom),
+		ExpiresAt: numericDate(c.ValidUntil),
+	}})
+}
+
+// parse checks a compact JWS's algorithm (EdDSA only), type and key id
+// against keys, and its signature, and decodes its payload into v.
+func parse(token string, keys KeySet, v jwt.Claims) (kid string, err error) {
+	if len(token) > maxToken {
+		return "", invalid("the token is larger than %d bytes", maxToken)
+	}
+	_, err = jwt.ParseWithClaims(token, v, func(t *jwt.Token) (any, error) {
+		if typ, _ := t.Header["typ"].(string); typ != TokenType {
+			return nil, fmt.Errorf("token type %q, want %q", t.Header["typ"], TokenType)
+		}
+		kid, _ = t.Header["kid"].(string)
+		pub, ok := keys.PublicKey(kid)
+		if !ok {
+			return nil, fmt.Errorf("unknown signing key %q", kid)
+		}
+		return pub, nil
+	}, jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithoutClaimsValidation())
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return kid, nil
+}
+
+// Verifier checks certificates offline: with public keys and, optionally, a
+// status list, and nothing else.
+type Verifier struct {
+	Keys KeySet
+	// Issuer, when set, is the only issuer accepted.
+	Issuer string
+	// Status, when set, is the revocation list consulted for certificates
+	// that point at it.
+	Status *StatusList
+	Now    func() time.Time
+}
+
+// Verification is what a verifier learned about a certificate whose
+// signature holds.
+type Verification struct {
+	Credential *Credential
+	KeyID      string
+	Issued     time.Time
+	Expires    time.Time // zero for none
+	// Status is Valid, Expired or Revoked (the status list bit is set, which
+	// a renewal also does); the Service adds Superseded from its records.
+	Status Status
+	// StatusChecked says whether a status list was consulted.
+	StatusChecked bool
+	// Reason and SupersededBy come from the issuer's records (Service.Verify).
+	Reason       string
+	SupersededBy string
+}
+
+// Err says why a verified certificate is not valid, nil when it is.
+func (v *Verification) Err() error {
+	switch v.Status {
+	case Valid:
+		return nil
+	case Expired:
+		return fmt.Errorf("expired on %s", v.Expires.UTC().Format(time.DateOnly))
+	case Superseded:
+		return fmt.Errorf("superseded by %s", Group(v.SupersededBy))
+	case Revoked:
+		if v.Reason != "" {
+			return fmt.Errorf("revoked: %s", v.Reason)
+		}
+		return errors.New("revoked")
+	}
+	return errors.New(string(v.Status))
+}
+
+// leeway allows for clocks a little ahead of the issuer's.
+const leeway = time.Minute
+
+// Verify checks a certificate: signature (EdDSA, typ vc+jwt, known kid), the
+// Open Badges shape, that iss/sub/jti/nbf/exp mirror the credential, its
+// validity period, and its status bit when Status is the list it points at.
+// A forged or malformed token is an error wrapping ErrInvalid; an authentic
+// one answers with its status.
+func (v *Verifier) Verify(token string) (*Verification, error) {
+	var c claims
+	c.Credential = new(Credential)
+	kid, err := parse(token, v.Keys, &c)
+	if err != nil {
+		return nil, err
+	}
+	cred := c.Credential
+	if err := checkShape(cred); err != nil {
+		return nil, err
+	}
+	if v.Issuer != "" && cred.Issuer.ID != v.Issuer {
+		return nil, invalid("issued by %q, not by %q", cred.Issuer.ID, v.Issuer)
+	}
+	from, until, err := cred.Period()
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	switch {
+	case c.RegisteredClaims.Issuer != cred.Issuer.ID:
+		return nil, invalid("iss %q is not issuer.id %q", c.RegisteredClaims.Issuer, cred.Issuer.ID)
+	case c.Subject != cred.CredentialSubject.ID:
+		return nil, invalid("sub %q is not credentialSubject.id %q", c.Subject, cred.CredentialSubject.ID)
+	case c.RegisteredClaims.ID != cred.ID:
+		return nil, invalid("jti %q is not the credential id %q", c.RegisteredClaims.ID, cred.ID)
+	case c.NotBefore == nil || !c.NotBefore.Equal(from):
+		return nil, invalid("nbf does not match validFrom %s", cred.ValidFrom)
+	case until.IsZero() && c.ExpiresAt != nil:
+		return nil, invalid("exp is set but validUntil is not")
+	case !until.IsZero() && (c.ExpiresAt == nil || !c.ExpiresAt.Equal(until)):
+		return nil, invalid("exp does not match validUntil %s", cred.ValidUntil)
+	}
+	now := time.Now()
+	if v.Now != nil {
+		now = v.Now()
+	}
+	if now.Add(leeway).Before(from) {
+		return nil, invalid("not valid before %s", cred.ValidFrom)
+	}
+	out := &Verification{Credential: cred, KeyID: kid, Issued: from, Expires: until, Status: Valid}
+	if !until.IsZero() && !now.Before(until) {
+		out.Status = Expired
+	}
+	if st := cred.CredentialStatus; v.Status != nil && st != nil && st.StatusListCredential == v.Status.URL {
+		i, err := strconv.Atoi(st.StatusListIndex)
+		if err != nil {
+			return nil, invalid("statusListIndex %q is not a number", st.StatusListIndex)
+		}
+		revoked, err := v.Status.Set(i)
+		if err != nil {
+			return nil, invalid("%v", err)
+		}
+		out.StatusChecked = true
+		if revoked {
+			out.Status = Revoked
+		}
+	}
+	return out, nil
+}
+
+// checkShape checks what Open Badges 3.0 requires of a credential.
+func checkShape(c *Credential) error {
+	switch {
+	case len(c.Context) < 2 || c.Context[0] != ContextVC || c.Context[1] != ContextOB:
+		return invalid("@context must begin with %s and %s", ContextVC, ContextOB)
+	case !slices.Contains(c.Type, "VerifiableCredential") || !slices.Contains(c.Type, "OpenBadgeCredential"):
+		return invalid("type must hold VerifiableCredential and OpenBadgeCredential")
+	case c.ID == "":
+		return invalid("the credential has no id")
+	case c.Issuer.ID == "":
+		return invalid("the credential has no issuer id")
+	case c.CredentialSubject.ID == "":
+		return invalid("the credential subject has no id")
+	case !slices.Contains(c.CredentialSubject.Type, "AchievementSubject"):
+		return invalid("credentialSubject.type must hold AchievementSubject")
+	}
+	a := c.CredentialSubject.Achievement
+	switch {
+	case a.ID == "" || a.Name == "" || a.Description == "" || a.Criteria.Narrative == "":
+		return invalid("the achievement needs id, name, description and criteria")
+	case !slices.Contains(a.Type, "Achievement"):
+		return invalid("achievement.type must hold Achievement")
+	}
+	return nil
+}

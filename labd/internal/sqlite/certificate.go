@@ -1,0 +1,206 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xsky-academy/academy/labd/internal/certificate"
+)
+
+var _ certificate.Store = (*DB)(nil)
+
+const certificateColumns = `code, id, program, program_zh, program_en, user_id, subject_id, holder_name,
+	issued_at, expires_at, key_id, status_list, status_index, jwt, revoked_at, revoke_reason, supersedes, superseded_by`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCertificate(row scanner) (*certificate.Certificate, error) {
+	var c certificate.Certificate
+	var issued, expires, revoked int64
+	err := row.Scan(&c.Code, &c.ID, &c.Program, &c.ProgramName.ZH, &c.ProgramName.EN, &c.UserID, &c.SubjectID,
+		&c.HolderName, &issued, &expires, &c.KeyID, &c.StatusList, &c.StatusIndex, &c.JWT, &revoked,
+		&c.RevokeReason, &c.Supersedes, &c.SupersededBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, certificate.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Issued, c.Expires, c.Revoked = fromMS(issued).UTC(), fromMS(expires).UTC(), fromMS(revoked).UTC()
+	if expires == 0 {
+		c.Expires = time.Time{}
+	}
+	if revoked == 0 {
+		c.Revoked = time.Time{}
+	}
+	return &c, nil
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func liveCertificate(ctx context.Context, q querier, program, user string, now time.Time) (*certificate.Certificate, error) {
+	return scanCertificate(q.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates
+		WHERE program = ? AND user_id = ? AND revoked_at = 0 AND superseded_by = '' AND (expires_at = 0 OR expires_at > ?)
+		ORDER BY issued_at DESC LIMIT 1`, program, user, ms(now)))
+}
+
+// LiveCertificate returns the live certificate of program for user.
+func (db *DB) LiveCertificate(ctx context.Context, program, user string, now time.Time) (*certificate.Certificate, error) {
+	return liveCertificate(ctx, db.db, program, user, now)
+}
+
+func insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.Certificate) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Code, c.ID, c.Program, c.ProgramName.ZH, c.ProgramName.EN, c.UserID, c.SubjectID, c.HolderName,
+		ms(c.Issued), ms(c.Expires), c.KeyID, c.StatusList, c.StatusIndex, c.JWT, ms(c.Revoked), c.RevokeReason,
+		c.Supersedes, c.SupersededBy)
+	if err != nil && strings.Contains(err.Error(), "certificates.status_list, certificates.status_index") {
+		return certificate.ErrIndexTaken
+	}
+	if err != nil {
+		return fmt.Errorf("insert certificate: %w", err)
+	}
+	return nil
+}
+
+// InsertCertificate stores c unless a live certificate of its program and user exists.
+func (db *DB) InsertCertificate(ctx context.Context, c *certificate.Certificate, now time.Time) (*certificate.Certificate, bool, error) {
+	tx, err := db.db.BeginTx(ctx, nil) // immediate (_txlock): the check and the insert are one step
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	live, err := liveCertificate(ctx, tx, c.Program, c.UserID, now)
+	if err == nil {
+		return live, false, nil
+	}
+	if !errors.Is(err, certificate.ErrNotFound) {
+		return nil, false, err
+	}
+	if err := insertCertificate(ctx, tx, c); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, err
+	}
+	return c, true, nil
+}
+
+// Certificate returns the certificate with code.
+func (db *DB) Certificate(ctx context.Context, code string) (*certificate.Certificate, error) {
+	return scanCertificate(db.db.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE code = ?`, code))
+}
+
+// CertificateByID returns the certificate with the credential id.
+func (db *DB) CertificateByID(ctx context.Context, id string) (*certificate.Certificate, error) {
+	return scanCertificate(db.db.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE id = ?`, id))
+}
+
+// UserCertificates returns user's certificates, newest first.
+func (db *DB) UserCertificates(ctx context.Context, user string) ([]*certificate.Certificate, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+certificateColumns+` FROM certificates
+		WHERE user_id = ? ORDER BY issued_at DESC, rowid DESC`, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*certificate.Certificate{}
+	for rows.Next() {
+		c, err := scanCertificate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// RevokeCertificate marks a live certificate revoked.
+func (db *DB) RevokeCertificate(ctx context.Context, code string, when time.Time, reason string) error {
+	res, err := db.db.ExecContext(ctx, `UPDATE certificates SET revoked_at = ?, revoke_reason = ?
+		WHERE code = ? AND revoked_at = 0 AND superseded_by = ''`, ms(when), reason, code)
+	if err != nil {
+		return fmt.Errorf("revoke certificate: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := db.Certificate(ctx, code); err != nil {
+			return err
+		}
+		return certificate.ErrRevoked
+	}
+	return nil
+}
+
+// SupersedeCertificate stores next and marks old superseded by it.
+func (db *DB) SupersedeCertificate(ctx context.Context, old string, next *certificate.Certificate, when time.Time) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE certificates SET superseded_by = ?
+		WHERE code = ? AND revoked_at = 0 AND superseded_by = ''`, next.Code, old)
+	if err != nil {
+		return fmt.Errorf("supersede certificate: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return certificate.ErrRevoked
+	}
+	// Another live certificate of the same program (claimed after this one
+	// expired) would make two: the renewal is refused.
+	if live, err := liveCertificate(ctx, tx, next.Program, next.UserID, when); err == nil {
+		return fmt.Errorf("%w: %s is live", certificate.ErrRevoked, live.Code)
+	} else if !errors.Is(err, certificate.ErrNotFound) {
+		return err
+	}
+	if err := insertCertificate(ctx, tx, next); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// RevokedIndexes returns the set bits of status list n.
+func (db *DB) RevokedIndexes(ctx context.Context, list int) ([]int, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT status_index FROM certificates
+		WHERE status_list = ? AND (revoked_at != 0 OR superseded_by != '') ORDER BY status_index`, list)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// SubjectID returns user's credential subject id, creating it on first use.
+func (db *DB) SubjectID(ctx context.Context, user string) (string, error) {
+	var id string
+	err := db.db.QueryRowContext(ctx, `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`, user).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if _, err := db.db.ExecContext(ctx, `INSERT INTO certificate_subjects (user_id, subject_id) VALUES (?, ?)
+		ON CONFLICT (user_id) DO NOTHING`, user, certificate.NewSubjectID()); err != nil {
+		return "", fmt.Errorf("subject id: %w", err)
+	}
+	err = db.db.QueryRowContext(ctx, `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`, user).Scan(&id)
+	return id, err
+}
