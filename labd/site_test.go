@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -163,6 +164,84 @@ func TestSiteInBrowser(t *testing.T) {
 			assertAccessible(t, ctx, l.url+p.path, p.name)
 		}
 	})
+}
+
+// TestSiteStrictBuild builds the real layouts over small content trees: a
+// valid one builds, and each broken page fails the build with its file and
+// field (content/README.md's rules).
+func TestSiteStrictBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Hugo (run without -short)")
+	}
+	if _, err := os.Stat("../site/node_modules/@xterm/xterm"); err != nil {
+		t.Fatal("site/node_modules is missing: run make site (make test does)")
+	}
+	valid := map[string]string{
+		"_index.md":                 "---\ntitle: Home\n---\n",
+		"courses/_index.md":         "---\ntitle: Courses\ndescription: All.\n---\n",
+		"courses/c1/_index.md":      "---\ntitle: C1\ndescription: A course.\nlevel: beginner\nduration: 2h\nobjectives: [a]\nprerequisites: []\nprogram: storage-ops\n---\n",
+		"courses/c1/01-m/_index.md": "---\ntitle: M1\ndescription: A module.\nweight: 1\n---\n",
+		"courses/c1/01-m/01-a.md":   "---\ntitle: A\ndescription: Lesson a.\nweight: 1\nduration: 30m\nlevel: beginner\nobjectives: [x, y]\nlabs: [linux-basics]\n---\nText.\n",
+		"courses/c1/01-m/02-b.md":   "---\ntitle: B\ndescription: Lesson b.\nweight: 2\nduration: 1h\nlevel: beginner\nobjectives: [x, y]\n---\nText.\n",
+		"kb/_index.md":              "---\ntitle: KB\ndescription: Articles.\n---\n",
+		"kb/a1.md":                  "---\ntitle: A1\ndescription: An article.\ndate: 2026-11-01\nproducts: [xsky-sds]\ntopics: [health-check]\nseverity: low\nsymptoms: []\nrelated: [kb/a2]\n---\nText.\n",
+		"kb/a2.md":                  "---\ntitle: A2\ndescription: Another.\ndate: 2026-11-02\nproducts: [xsky-block]\ntopics: [tuning]\nseverity: info\nsymptoms: [slow]\n---\nText.\n",
+		"services/_index.md":        "---\ntitle: Services\ndescription: All.\n---\n",
+		"services/s1.md":            "---\ntitle: S1\ndescription: A service.\nweight: 1\nsummary_points: [p]\n---\n",
+		"labs/_content.gotmpl":      `{{ partial "labs/adapter.html" . }}`,
+	}
+	for _, c := range []struct {
+		name, file, from, to, want string
+	}{
+		{"valid", "", "", "", ""},
+		{"lesson without duration", "courses/c1/01-m/02-b.md", "duration: 1h\n", "", `content/en/courses/c1/01-m/02-b.md: missing required front matter field "duration"`},
+		{"lesson with one objective", "courses/c1/01-m/02-b.md", "objectives: [x, y]", "objectives: [x]", `content/en/courses/c1/01-m/02-b.md: objectives: want 2 to 5 items, have 1`},
+		{"course without program", "courses/c1/_index.md", "program: storage-ops\n", "", `content/en/courses/c1/_index.md: missing required front matter field "program"`},
+		{"unknown lab", "courses/c1/01-m/01-a.md", "labs: [linux-basics]", "labs: [no-such-lab]", `content/en/courses/c1/01-m/01-a.md: labs: no lab "no-such-lab" in labs/`},
+		{"article without symptoms", "kb/a2.md", "symptoms: [slow]\n", "", `content/en/kb/a2.md: missing required front matter field "symptoms"`},
+		{"bad severity", "kb/a1.md", "severity: low", "severity: urgent", `content/en/kb/a1.md: severity "urgent"`},
+		{"unknown topic", "kb/a1.md", "topics: [health-check]", "topics: [health]", `content/en/kb/a1.md: topics: unknown topic "health"`},
+		{"related page missing", "kb/a1.md", "related: [kb/a2]", "related: [kb/a3]", `content/en/kb/a1.md: related: no page "kb/a3"`},
+		{"service without summary points", "services/s1.md", "summary_points: [p]\n", "", `content/en/services/s1.md: missing required front matter field "summary_points"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, lang := range []string{"zh", "en"} {
+				for name, text := range valid {
+					if name == c.file && lang == "en" {
+						if !strings.Contains(text, c.from) {
+							t.Fatalf("%s has no %q", name, c.from)
+						}
+						text = strings.Replace(text, c.from, c.to, 1)
+					}
+					path := filepath.Join(dir, "content", lang, name)
+					os.MkdirAll(filepath.Dir(path), 0o755)
+					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			conf := filepath.Join(dir, "test.toml")
+			os.WriteFile(conf, []byte(fmt.Sprintf("[languages.zh]\ncontentDir = %q\n[languages.en]\ncontentDir = %q\n",
+				filepath.Join(dir, "content", "zh"), filepath.Join(dir, "content", "en"))), 0o644)
+			cmd := exec.Command("go", "tool", "hugo", "--panicOnWarning", "--logLevel", "error",
+				"--config", "hugo.toml,"+conf, "--destination", filepath.Join(dir, "public"), "--cacheDir", filepath.Join(dir, "cache"))
+			cmd.Dir = "../site"
+			out, err := cmd.CombinedOutput()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("the valid tree did not build: %v\n%s", err, out)
+			case c.want == "":
+				if _, err := os.Stat(filepath.Join(dir, "public", "en", "courses", "c1", "01-m", "02-b", "index.html")); err != nil {
+					t.Errorf("the valid tree built no lesson page: %v", err)
+				}
+			case err == nil:
+				t.Fatalf("the build passed; want it to fail with %q", c.want)
+			case !strings.Contains(string(out), c.want):
+				t.Errorf("the build failed without %q:\n%s", c.want, out)
+			}
+		})
+	}
 }
 
 // assertAccessible opens pageURL, saves a screenshot as name, and fails the
