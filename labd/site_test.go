@@ -186,6 +186,7 @@ func TestSiteStrictBuild(t *testing.T) {
 		"kb/_index.md":              "---\ntitle: KB\ndescription: Articles.\n---\n",
 		"kb/a1.md":                  "---\ntitle: A1\ndescription: An article.\ndate: 2026-11-01\nproducts: [xsky-sds]\ntopics: [health-check]\nseverity: low\nsymptoms: []\nrelated: [kb/a2]\n---\nText.\n",
 		"kb/a2.md":                  "---\ntitle: A2\ndescription: Another.\ndate: 2026-11-02\nproducts: [xsky-block]\ntopics: [tuning]\nseverity: info\nsymptoms: [slow]\n---\nText.\n",
+		"kb/zh-only.md":             "---\ntitle: Z\ndescription: Only in Chinese.\ndate: 2026-11-03\nproducts: [xsky-sds]\ntopics: [network]\nseverity: info\nsymptoms: []\n---\nText.\n",
 		"services/_index.md":        "---\ntitle: Services\ndescription: All.\n---\n",
 		"services/s1.md":            "---\ntitle: S1\ndescription: A service.\nweight: 1\nsummary_points: [p]\n---\n",
 		"labs/_content.gotmpl":      `{{ partial "labs/adapter.html" . }}`,
@@ -214,6 +215,9 @@ func TestSiteStrictBuild(t *testing.T) {
 						}
 						text = strings.Replace(text, c.from, c.to, 1)
 					}
+					if name == "kb/zh-only.md" && lang == "en" {
+						continue
+					}
 					path := filepath.Join(dir, "content", lang, name)
 					os.MkdirAll(filepath.Dir(path), 0o755)
 					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -234,6 +238,14 @@ func TestSiteStrictBuild(t *testing.T) {
 			case c.want == "":
 				if _, err := os.Stat(filepath.Join(dir, "public", "en", "courses", "c1", "01-m", "02-b", "index.html")); err != nil {
 					t.Errorf("the valid tree built no lesson page: %v", err)
+				}
+				// A page with no translation: the switch leads to its section's.
+				page, err := os.ReadFile(filepath.Join(dir, "public", "zh", "kb", "zh-only", "index.html"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := `<a href="/en/kb/" hreflang="en" lang="en" data-lang-switch>`; !strings.Contains(string(page), want) {
+					t.Errorf("the zh-only page's language switch is not %s", want)
 				}
 			case err == nil:
 				t.Fatalf("the build passed; want it to fail with %q", c.want)
