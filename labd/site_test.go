@@ -15,6 +15,9 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/sqlite"
 )
 
 // The built site in headless Chromium, served by labd as in production: both
@@ -164,6 +167,40 @@ func TestSiteInBrowser(t *testing.T) {
 			assertAccessible(t, ctx, l.url+p.path, p.name)
 		}
 	})
+}
+
+// TestSiteVerifyPageAccessible: labd's certificate verify page /v/<code>,
+// for a valid certificate in both languages and for an unknown code, passes
+// the same axe rules as the site.
+func TestSiteVerifyPageAccessible(t *testing.T) {
+	ctx := newBrowser(t)
+	l := siteLabd(t)
+	db, err := sqlite.Open(context.Background(), filepath.Join(l.data, "labd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := certificate.OpenKeys(filepath.Join(l.data, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := certificate.NewService(db, keys, certificate.Issuer{URL: l.url, Name: issuerName})
+	c, err := svc.Issue(context.Background(), certificate.Request{
+		Program: certificate.Program{ID: "storage-ops",
+			Name:        certificate.Text{ZH: "分布式存储运维工程师", EN: "Distributed Storage Operations Engineer"},
+			Description: certificate.Text{ZH: "运维分布式存储。", EN: "Operates distributed storage."},
+			Criteria:    certificate.Text{ZH: "通过实验和考试。", EN: "Pass the labs and the exam."},
+			Validity:    730 * 24 * time.Hour},
+		Subject: certificate.Subject{UserID: "u-verify", Name: "张伟"},
+		Results: []certificate.Result{{Name: certificate.Text{ZH: "考试", EN: "Exam"}, Score: 91, PassMark: 70}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"zh", "en"} {
+		assertAccessible(t, ctx, l.url+"/v/"+c.Code+"?lang="+lang, "a11y-verify-"+lang)
+	}
+	assertAccessible(t, ctx, l.url+"/v/AAAAAAAAAAAAAAAAAAAA?lang=en", "a11y-verify-unknown")
 }
 
 // TestSiteStrictBuild builds the real layouts over small content trees: a
