@@ -150,6 +150,10 @@ func TestSiteInBrowser(t *testing.T) {
 			{"/zh/courses/ceph-ops/", "a11y-course-zh"},
 			{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
 			{"/en/kb/", "a11y-kb-en"},
+			{"/zh/topics/health-check/", "a11y-topic-zh"},
+			{"/zh/services/", "a11y-services-zh"},
+			{"/en/services/onsite-assurance/", "a11y-service-en"},
+			{"/en/labs/", "a11y-labs-en"},
 			{"/zh/labs/ceph-health/", "a11y-lab-zh"},
 			{"/en/search/?q=health", "a11y-search-en"},
 		} {
