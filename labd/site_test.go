@@ -105,6 +105,43 @@ func TestSiteInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("course data", func(t *testing.T) {
+		// schema.org Course on the course page and on each lesson (part of it).
+		lesson := courseLessons(t)[0]
+		for _, c := range []struct{ path, partOf string }{
+			{"/en/courses/ceph-ops/", ""},
+			{"/zh/" + lesson + "/", "ceph-ops"},
+		} {
+			openPage(t, ctx, l.url+c.path, "main h1")
+			var ld struct {
+				Context  string `json:"@context"`
+				Type     string `json:"@type"`
+				Name     string `json:"name"`
+				Code     string `json:"courseCode"`
+				Time     string `json:"timeRequired"`
+				Language string `json:"inLanguage"`
+				PartOf   struct {
+					Type string `json:"@type"`
+					Code string `json:"courseCode"`
+				} `json:"isPartOf"`
+			}
+			raw := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('script[type="application/ld+json"]').textContent`))
+			if err := json.Unmarshal([]byte(raw), &ld); err != nil {
+				t.Fatalf("%s: JSON-LD: %v\n%s", c.path, err, raw)
+			}
+			h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
+			if ld.Context != "https://schema.org" || ld.Type != "Course" || ld.Name != h1 || !strings.HasPrefix(ld.Time, "PT") || ld.Language == "" {
+				t.Errorf("%s: JSON-LD %+v, want a schema.org Course named %q with timeRequired and inLanguage", c.path, ld, h1)
+			}
+			if c.partOf == "" && ld.Code != "ceph-ops" {
+				t.Errorf("%s: courseCode %q, want ceph-ops", c.path, ld.Code)
+			}
+			if c.partOf != "" && (ld.PartOf.Type != "Course" || ld.PartOf.Code != c.partOf) {
+				t.Errorf("%s: isPartOf %+v, want the course %s", c.path, ld.PartOf, c.partOf)
+			}
+		}
+	})
+
 	t.Run("search", func(t *testing.T) {
 		// The header's search box leads to the search page, which loads
 		// Pagefind only then; the Chinese index finds the article.
