@@ -19,7 +19,7 @@ images: docker ## build the lab images offline (skipped when their recipe is unc
 
 site: ## build the site into site/public (npm packages, Hugo, then the Pagefind search index)
 	cd site && npm ci --no-audit --no-fund --loglevel=error
-	cd site && rm -rf public && $(GO) tool hugo --minify --panicOnWarning --quiet
+	cd site && rm -rf public && $(GO) tool hugo --minify --panicOnWarning --logLevel error
 	cd site && node_modules/.bin/pagefind --site public --silent
 
 chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing

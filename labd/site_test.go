@@ -6,13 +6,18 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/sqlite"
 )
 
 // The built site in headless Chromium, served by labd as in production: both
@@ -100,6 +105,43 @@ func TestSiteInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("course data", func(t *testing.T) {
+		// schema.org Course on the course page and on each lesson (part of it).
+		lesson := courseLessons(t)[0]
+		for _, c := range []struct{ path, partOf string }{
+			{"/en/courses/ceph-ops/", ""},
+			{"/zh/" + lesson + "/", "ceph-ops"},
+		} {
+			openPage(t, ctx, l.url+c.path, "main h1")
+			var ld struct {
+				Context  string `json:"@context"`
+				Type     string `json:"@type"`
+				Name     string `json:"name"`
+				Code     string `json:"courseCode"`
+				Time     string `json:"timeRequired"`
+				Language string `json:"inLanguage"`
+				PartOf   struct {
+					Type string `json:"@type"`
+					Code string `json:"courseCode"`
+				} `json:"isPartOf"`
+			}
+			raw := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('script[type="application/ld+json"]').textContent`))
+			if err := json.Unmarshal([]byte(raw), &ld); err != nil {
+				t.Fatalf("%s: JSON-LD: %v\n%s", c.path, err, raw)
+			}
+			h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
+			if ld.Context != "https://schema.org" || ld.Type != "Course" || ld.Name != h1 || !strings.HasPrefix(ld.Time, "PT") || ld.Language == "" {
+				t.Errorf("%s: JSON-LD %+v, want a schema.org Course named %q with timeRequired and inLanguage", c.path, ld, h1)
+			}
+			if c.partOf == "" && ld.Code != "ceph-ops" {
+				t.Errorf("%s: courseCode %q, want ceph-ops", c.path, ld.Code)
+			}
+			if c.partOf != "" && (ld.PartOf.Type != "Course" || ld.PartOf.Code != c.partOf) {
+				t.Errorf("%s: isPartOf %+v, want the course %s", c.path, ld.PartOf, c.partOf)
+			}
+		}
+	})
+
 	t.Run("search", func(t *testing.T) {
 		// The header's search box leads to the search page, which loads
 		// Pagefind only then; the Chinese index finds the article.
@@ -145,12 +187,151 @@ func TestSiteInBrowser(t *testing.T) {
 			{"/zh/courses/ceph-ops/", "a11y-course-zh"},
 			{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
 			{"/en/kb/", "a11y-kb-en"},
+			{"/zh/topics/health-check/", "a11y-topic-zh"},
+			{"/zh/services/", "a11y-services-zh"},
+			{"/en/services/onsite-assurance/", "a11y-service-en"},
+			{"/en/labs/", "a11y-labs-en"},
 			{"/zh/labs/ceph-health/", "a11y-lab-zh"},
 			{"/en/search/?q=health", "a11y-search-en"},
 		} {
 			assertAccessible(t, ctx, l.url+p.path, p.name)
 		}
+		// Dark mode: the same rules, contrast included, in the other scheme.
+		colorScheme(t, ctx, "dark")
+		defer colorScheme(t, ctx, "")
+		for _, p := range []struct{ path, name string }{
+			{"/zh/", "a11y-dark-home-zh"},
+			{"/en/" + lesson + "/", "a11y-dark-lesson-en"},
+			{"/zh/kb/health-check-procedure/", "a11y-dark-article-zh"},
+			{"/en/labs/ceph-health/", "a11y-dark-lab-en"},
+		} {
+			assertAccessible(t, ctx, l.url+p.path, p.name)
+		}
 	})
+}
+
+// TestSiteVerifyPageAccessible: labd's certificate verify page /v/<code>,
+// for a valid certificate in both languages and for an unknown code, passes
+// the same axe rules as the site.
+func TestSiteVerifyPageAccessible(t *testing.T) {
+	ctx := newBrowser(t)
+	l := siteLabd(t)
+	db, err := sqlite.Open(context.Background(), filepath.Join(l.data, "labd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := certificate.OpenKeys(filepath.Join(l.data, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := certificate.NewService(db, keys, certificate.Issuer{URL: l.url, Name: issuerName})
+	c, err := svc.Issue(context.Background(), certificate.Request{
+		Program: certificate.Program{ID: "storage-ops",
+			Name:        certificate.Text{ZH: "分布式存储运维工程师", EN: "Distributed Storage Operations Engineer"},
+			Description: certificate.Text{ZH: "运维分布式存储。", EN: "Operates distributed storage."},
+			Criteria:    certificate.Text{ZH: "通过实验和考试。", EN: "Pass the labs and the exam."},
+			Validity:    730 * 24 * time.Hour},
+		Subject: certificate.Subject{UserID: "u-verify", Name: "张伟"},
+		Results: []certificate.Result{{Name: certificate.Text{ZH: "考试", EN: "Exam"}, Score: 91, PassMark: 70}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"zh", "en"} {
+		assertAccessible(t, ctx, l.url+"/v/"+c.Code+"?lang="+lang, "a11y-verify-"+lang)
+	}
+	assertAccessible(t, ctx, l.url+"/v/AAAAAAAAAAAAAAAAAAAA?lang=en", "a11y-verify-unknown")
+}
+
+// TestSiteStrictBuild builds the real layouts over small content trees: a
+// valid one builds, and each broken page fails the build with its file and
+// field (content/README.md's rules).
+func TestSiteStrictBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Hugo (run without -short)")
+	}
+	if _, err := os.Stat("../site/node_modules/@xterm/xterm"); err != nil {
+		t.Fatal("site/node_modules is missing: run make site (make test does)")
+	}
+	valid := map[string]string{
+		"_index.md":                 "---\ntitle: Home\n---\n",
+		"courses/_index.md":         "---\ntitle: Courses\ndescription: All.\n---\n",
+		"courses/c1/_index.md":      "---\ntitle: C1\ndescription: A course.\nlevel: beginner\nduration: 2h\nobjectives: [a]\nprerequisites: []\nprogram: storage-ops\n---\n",
+		"courses/c1/01-m/_index.md": "---\ntitle: M1\ndescription: A module.\nweight: 1\n---\n",
+		"courses/c1/01-m/01-a.md":   "---\ntitle: A\ndescription: Lesson a.\nweight: 1\nduration: 30m\nlevel: beginner\nobjectives: [x, y]\nlabs: [linux-basics]\n---\nText.\n",
+		"courses/c1/01-m/02-b.md":   "---\ntitle: B\ndescription: Lesson b.\nweight: 2\nduration: 1h\nlevel: beginner\nobjectives: [x, y]\n---\nText.\n",
+		"kb/_index.md":              "---\ntitle: KB\ndescription: Articles.\n---\n",
+		"kb/a1.md":                  "---\ntitle: A1\ndescription: An article.\ndate: 2026-11-01\nproducts: [xsky-sds]\ntopics: [health-check]\nseverity: low\nsymptoms: []\nrelated: [kb/a2]\n---\nText.\n",
+		"kb/a2.md":                  "---\ntitle: A2\ndescription: Another.\ndate: 2026-11-02\nproducts: [xsky-block]\ntopics: [tuning]\nseverity: info\nsymptoms: [slow]\n---\nText.\n",
+		"kb/zh-only.md":             "---\ntitle: Z\ndescription: Only in Chinese.\ndate: 2026-11-03\nproducts: [xsky-sds]\ntopics: [network]\nseverity: info\nsymptoms: []\n---\nText.\n",
+		"services/_index.md":        "---\ntitle: Services\ndescription: All.\n---\n",
+		"services/s1.md":            "---\ntitle: S1\ndescription: A service.\nweight: 1\nsummary_points: [p]\n---\n",
+		"labs/_content.gotmpl":      `{{ partial "labs/adapter.html" . }}`,
+	}
+	for _, c := range []struct {
+		name, file, from, to, want string
+	}{
+		{"valid", "", "", "", ""},
+		{"lesson without duration", "courses/c1/01-m/02-b.md", "duration: 1h\n", "", `content/en/courses/c1/01-m/02-b.md: missing required front matter field "duration"`},
+		{"lesson with one objective", "courses/c1/01-m/02-b.md", "objectives: [x, y]", "objectives: [x]", `content/en/courses/c1/01-m/02-b.md: objectives: want 2 to 5 items, have 1`},
+		{"course without program", "courses/c1/_index.md", "program: storage-ops\n", "", `content/en/courses/c1/_index.md: missing required front matter field "program"`},
+		{"unknown lab", "courses/c1/01-m/01-a.md", "labs: [linux-basics]", "labs: [no-such-lab]", `content/en/courses/c1/01-m/01-a.md: labs: no lab "no-such-lab" in labs/`},
+		{"article without symptoms", "kb/a2.md", "symptoms: [slow]\n", "", `content/en/kb/a2.md: missing required front matter field "symptoms"`},
+		{"bad severity", "kb/a1.md", "severity: low", "severity: urgent", `content/en/kb/a1.md: severity "urgent"`},
+		{"unknown topic", "kb/a1.md", "topics: [health-check]", "topics: [health]", `content/en/kb/a1.md: topics: unknown topic "health"`},
+		{"related page missing", "kb/a1.md", "related: [kb/a2]", "related: [kb/a3]", `content/en/kb/a1.md: related: no page "kb/a3"`},
+		{"service without summary points", "services/s1.md", "summary_points: [p]\n", "", `content/en/services/s1.md: missing required front matter field "summary_points"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, lang := range []string{"zh", "en"} {
+				for name, text := range valid {
+					if name == c.file && lang == "en" {
+						if !strings.Contains(text, c.from) {
+							t.Fatalf("%s has no %q", name, c.from)
+						}
+						text = strings.Replace(text, c.from, c.to, 1)
+					}
+					if name == "kb/zh-only.md" && lang == "en" {
+						continue
+					}
+					path := filepath.Join(dir, "content", lang, name)
+					os.MkdirAll(filepath.Dir(path), 0o755)
+					if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			conf := filepath.Join(dir, "test.toml")
+			os.WriteFile(conf, []byte(fmt.Sprintf("[languages.zh]\ncontentDir = %q\n[languages.en]\ncontentDir = %q\n",
+				filepath.Join(dir, "content", "zh"), filepath.Join(dir, "content", "en"))), 0o644)
+			cmd := exec.Command("go", "tool", "hugo", "--panicOnWarning", "--logLevel", "error",
+				"--config", "hugo.toml,"+conf, "--destination", filepath.Join(dir, "public"), "--cacheDir", filepath.Join(dir, "cache"))
+			cmd.Dir = "../site"
+			out, err := cmd.CombinedOutput()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("the valid tree did not build: %v\n%s", err, out)
+			case c.want == "":
+				if _, err := os.Stat(filepath.Join(dir, "public", "en", "courses", "c1", "01-m", "02-b", "index.html")); err != nil {
+					t.Errorf("the valid tree built no lesson page: %v", err)
+				}
+				// A page with no translation: the switch leads to its section's.
+				page, err := os.ReadFile(filepath.Join(dir, "public", "zh", "kb", "zh-only", "index.html"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := `<a href="/en/kb/" hreflang="en" lang="en" data-lang-switch>`; !strings.Contains(string(page), want) {
+					t.Errorf("the zh-only page's language switch is not %s", want)
+				}
+			case err == nil:
+				t.Fatalf("the build passed; want it to fail with %q", c.want)
+			case !strings.Contains(string(out), c.want):
+				t.Errorf("the build failed without %q:\n%s", c.want, out)
+			}
+		})
+	}
 }
 
 // assertAccessible opens pageURL, saves a screenshot as name, and fails the
@@ -207,6 +388,19 @@ func assertAccessibleNow(t *testing.T, ctx context.Context, pageURL, name string
 			where = append(where, fmt.Sprintf("%v %s", n.Target, n.HTML))
 		}
 		t.Errorf("%s: axe %s (%s): %s\n\t%s", pageURL, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
+
+// colorScheme makes the browser prefer a "dark" or "light" colour scheme, or
+// its own again ("").
+func colorScheme(t *testing.T, ctx context.Context, scheme string) {
+	t.Helper()
+	var features []*emulation.MediaFeature
+	if scheme != "" {
+		features = append(features, &emulation.MediaFeature{Name: "prefers-color-scheme", Value: scheme})
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features}); err != nil {
+		t.Fatalf("emulate prefers-color-scheme %q: %v", scheme, err)
 	}
 }
 

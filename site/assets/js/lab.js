@@ -39,7 +39,7 @@ $("token-form").addEventListener("submit", (e) => {
   location.reload();
 });
 
-let lab, session, timer;
+let session, timer;
 const ttys = {};
 window.academyLab = { ttys }; // for tests and the curious
 

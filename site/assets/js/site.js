@@ -1,7 +1,7 @@
 // site.js: the little every page needs, without a request to labd.
 // Signed in (labd's readable labd_csrf cookie is there): the header's
 // "sign in" link becomes "my learning". The verify form goes to /v/<code>.
-const account = document.getElementById("account");
+const account = document.getElementById("nav-account");
 if (account && /(?:^|;\s*)labd_csrf=/.test(document.cookie)) {
   account.href = account.dataset.me;
   account.textContent = account.dataset.meLabel;
