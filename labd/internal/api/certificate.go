@@ -67,7 +67,7 @@ func (s *Server) certificateView(c *certificate.Certificate, lang string) (*cert
 		v.Results = []certificate.Result{}
 	}
 	for _, e := range cred.Evidence {
-		v.Evidence = append(v.Evidence, certificate.Evidence{Name: certificate.Text{EN: e.Name, ZH: e.Translations["zh"]["name"]}, URL: e.ID})
+		v.Evidence = append(v.Evidence, certificate.Evidence{Name: e.Text(), URL: e.ID})
 	}
 	if !c.Expires.IsZero() {
 		v.ExpiresAt = &c.Expires
