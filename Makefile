@@ -45,8 +45,9 @@ test: images site chromium deps ## every test: unit, real Docker, the browser, e
 test-short: ## the quick loop: no Docker
 	$(GO) test -short ./labd/...
 
-bench: images ## measure the figures of the issues against their baselines
+bench: images site chromium ## measure the figures of the issues against their baselines
+	cd scripts/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) run ./labd/cmd/labbench
 
 clean: ## remove build output (not data/)
-	rm -rf bin site/public site/resources test-output
+	rm -rf bin site/public site/resources test-output scripts/lighthouse/node_modules

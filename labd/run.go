@@ -19,6 +19,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/api"
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
@@ -32,9 +33,13 @@ Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
   labd validate  [DIR...]                check lab files (default ./labs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
+  labd user      add|list|passwd|role ...  manage accounts (labd user help)
   labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
   labd keys      rotate|list [--data ./data]   certificate signing keys
 `
+
+// The classes work invites rosters through accounts.
+var _ class.Accounts = auth.RosterInvites{}
 
 // run is labd's whole program, testable: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -54,6 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = certCmd(args[1:], getenv, stdout, stderr)
 	case "keys":
 		err = keysCmd(args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads standard input (a password).
+		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -190,6 +198,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, err := os.Stat(certificate.DefaultFont); err != nil {
 		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
 	}
+	accounts, err := auth.NewAccounts(db, auth.Options{})
+	if err != nil {
+		return err
+	}
 	var rt interface {
 		lab.Runtime
 		lab.Shells
@@ -238,7 +250,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	srv := &api.Server{
 		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
-		Tokens: tokens, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 		Certificates: certs, PDF: &certificate.PDF{},
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -41,7 +41,7 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site (default all)")
 )
 
 func main() {
@@ -122,6 +122,11 @@ func bench() error {
 	l.stop()
 	if want("term") {
 		if err := terminals(bin, tmp, instance); err != nil {
+			return err
+		}
+	}
+	if want("site") {
+		if err := siteFigures(bin, tmp, instance); err != nil {
 			return err
 		}
 	}

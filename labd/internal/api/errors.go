@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -29,6 +30,9 @@ var statusOf = map[string]int{
 	lab.ELimit:    http.StatusTooManyRequests,
 
 	certificate.EUnavailable: http.StatusServiceUnavailable,
+	auth.EUnauthorized:       http.StatusUnauthorized,
+	auth.EForbidden:          http.StatusForbidden,
+	auth.EExpired:            http.StatusGone,
 }
 
 // writeError answers with {"error":{"code","message"}} and the fitting status.
@@ -39,6 +43,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var he *httpError
 	var le *lab.Error
 	var ce *certificate.Error
+	var ae *auth.Error
 	switch {
 	case errors.As(err, &he):
 		status, code, msg = he.status, he.code, he.message
@@ -49,6 +54,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 	case errors.As(err, &ce) && statusOf[ce.Code] != 0:
 		status, code, msg = statusOf[ce.Code], ce.Code, ce.Message
+	case errors.As(err, &ae) && statusOf[ae.Code] != 0:
+		status, code, msg = statusOf[ae.Code], ae.Code, ae.Message
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client left
 	case errors.Is(err, context.DeadlineExceeded):

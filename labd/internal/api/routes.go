@@ -54,6 +54,14 @@ func (s *Server) routes() []route {
 		{"GET", "/readyz", Public, s.readyz},
 		{"GET", "/metrics", Roles(auth.Admin), s.serveMetrics},
 
+		{"POST", "/api/login", Public, s.login},
+		{"POST", "/api/logout", Authenticated, s.logout},
+		{"GET", "/api/me", Authenticated, s.me},
+		{"POST", "/api/invitations", Roles(auth.Lecturer, auth.Admin), s.invite},
+		{"POST", "/api/invitations/accept", Public, s.acceptInvitation},
+		{"GET", "/api/users", Roles(auth.Admin), s.listUsers},
+		{"PATCH", "/api/users/{id}", Roles(auth.Admin), s.patchUser},
+
 		{"GET", "/api/labs", Authenticated, s.listLabs},
 		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},
 

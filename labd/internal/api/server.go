@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -40,6 +39,8 @@ type Server struct {
 	// Origins may open terminals besides the site's own origin.
 	Origins []string
 	Tokens  *auth.Tokens
+	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
+	Accounts *auth.Accounts
 	// Certificates issues and verifies certificates; PDF renders them.
 	Certificates *certificate.Service
 	PDF          *certificate.PDF
@@ -77,17 +78,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
-	if st, err := os.Stat(s.SiteDir); s.SiteDir != "" && err == nil && st.IsDir() {
+	if site, err := newSite(s.SiteDir, []string{"zh", "en"}); s.SiteDir != "" && err == nil {
 		// "/" with any method, so that "/api/" (more specific) keeps every API path.
-		files := http.FileServer(http.Dir(s.SiteDir))
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-				return
-			}
-			files.ServeHTTP(w, r)
-		})
+		mux.Handle("/", site)
 	} else {
 		mux.HandleFunc("GET /{$}", s.placeholder)
 	}
@@ -123,10 +116,16 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// authenticate finds the caller: a bearer token (scripts, tests) or the
+// browser's session cookie. A cookie-authenticated unsafe request must echo
+// the session's CSRF token in X-CSRF-Token.
 func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first: this route needs a bearer token"}
+		if c, err := r.Cookie(sessionCookie); err == nil && s.Accounts != nil {
+			return s.cookieUser(r, c.Value)
+		}
+		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first"}
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
@@ -137,6 +136,21 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
 	}
 	return u, nil
+}
+
+func (s *Server) cookieUser(r *http.Request, id string) (auth.User, error) {
+	acc, csrf, err := s.Accounts.Authenticate(r.Context(), id)
+	if err != nil {
+		return auth.User{}, err
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if !auth.CheckCSRF(csrf, r.Header.Get(csrfHeader)) {
+			return auth.User{}, &httpError{http.StatusForbidden, "csrf", "the request lacks this sign-in's X-CSRF-Token header: reload the page"}
+		}
+	}
+	return acc.User(), nil
 }
 
 // actor is the lab service's view of the caller.

@@ -1,6 +1,7 @@
-// Package auth says who a caller is: signed session tokens (JWT, EdDSA)
-// carrying a user id and a role. Accounts and login plug in here later;
-// everything else only sees a User.
+// Package auth says who a caller is: accounts with argon2id passwords,
+// browser sign-ins kept server-side (cookie + CSRF token), invitations,
+// rate-limited login, and signed tokens (JWT, EdDSA) for scripts. Everything
+// else only sees a User.
 package auth
 
 import (

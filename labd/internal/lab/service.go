@@ -38,6 +38,13 @@ type Metrics interface {
 type Actor struct {
 	User   string
 	SeeAll bool
+	// Oversees are other users whose sessions the actor may see (a
+	// lecturer's trainees).
+	Oversees []string
+}
+
+func (a Actor) sees(owner string) bool {
+	return owner != "" && (a.SeeAll || owner == a.User || slices.Contains(a.Oversees, owner))
 }
 
 // Service runs lab sessions: it provisions them on a Runtime, keeps them in a
@@ -56,6 +63,8 @@ type Service struct {
 	// filling counts pool sessions being provisioned per lab.
 	filling  map[string]int
 	poolWait map[string]time.Time // lab -> no refill before (after a failure)
+	// reserved grows pools for classes, by key and lab.
+	reserved map[[2]string]Reservation
 
 	ctx    context.Context // background work; cancelled by Close
 	cancel context.CancelFunc
@@ -96,7 +105,7 @@ func NewService(cfg Config, catalog *Catalog, rt Runtime, store Store) *Service 
 	return &Service{
 		cfg: cfg, catalog: catalog, rt: rt, store: store, log: cfg.Log,
 		live: map[string]*entry{}, pool: map[string][]string{},
-		filling: map[string]int{}, poolWait: map[string]time.Time{},
+		filling: map[string]int{}, poolWait: map[string]time.Time{}, reserved: map[[2]string]Reservation{},
 		ctx: ctx, cancel: cancel,
 	}
 }
@@ -400,7 +409,7 @@ func (s *Service) destroyEnv(id string) {
 func (s *Service) visible(ctx context.Context, a Actor, id string) (*entry, *Session, error) {
 	s.mu.Lock()
 	e, ok := s.live[id]
-	if ok && e.s.Owner != "" && (a.SeeAll || e.s.Owner == a.User) {
+	if ok && a.sees(e.s.Owner) {
 		snap := snapshot(e.s)
 		s.mu.Unlock()
 		return e, snap, nil
@@ -413,7 +422,7 @@ func (s *Service) visible(ctx context.Context, a Actor, id string) (*entry, *Ses
 	if err != nil {
 		return nil, nil, err
 	}
-	if sess == nil || sess.Owner == "" || !(a.SeeAll || sess.Owner == a.User) {
+	if sess == nil || !a.sees(sess.Owner) {
 		return nil, nil, Errorf(ENotFound, "no lab session %q", id)
 	}
 	return nil, sess, nil
@@ -453,7 +462,7 @@ func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error
 func (s *Service) Sessions(ctx context.Context, a Actor, liveOnly bool) ([]*Session, error) {
 	f := Filter{Live: liveOnly, Limit: 200}
 	if !a.SeeAll {
-		f.Owner = a.User
+		f.Owner, f.Owners = a.User, a.Oversees
 	}
 	stored, err := s.store.Sessions(ctx, f)
 	if err != nil {
@@ -809,6 +818,14 @@ func (s *Service) Reap() {
 			victims = append(victims, victim{e, fmt.Sprintf("idle for more than %s", def.IdleTimeout)})
 		}
 	}
+	// Pools larger than wanted (a class's window has closed) give back
+	// their oldest environments.
+	for _, labID := range s.poolLabsLocked() {
+		ids := s.pool[labID]
+		for i := 0; i < len(ids)-s.poolWantLocked(labID, now); i++ {
+			victims = append(victims, victim{s.live[ids[i]], "no longer reserved"})
+		}
+	}
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, v := range victims {
@@ -830,7 +847,8 @@ func (s *Service) refill() {
 	}
 	var jobs []job
 	s.mu.Lock()
-	for labID, want := range s.cfg.WarmPool {
+	for _, labID := range s.poolLabsLocked() {
+		want := s.poolWantLocked(labID, now)
 		def, ok := s.catalog.Lab(labID)
 		if !ok || now.Before(s.poolWait[labID]) {
 			continue
@@ -850,6 +868,68 @@ func (s *Service) refill() {
 	}
 }
 
+// Reservation grows a lab's warm pool for a while: a class reserves an
+// environment per trainee for its time window, so they start instantly.
+type Reservation struct {
+	Key         string // who reserves, e.g. a class id
+	Lab         string
+	Size        int // ready environments wanted; 0 cancels
+	From, Until time.Time
+}
+
+// Reserve records r, replacing the key's earlier reservation of the lab.
+// The pool grows now if r's window is open, and shrinks after it closes.
+func (s *Service) Reserve(r Reservation) error {
+	if _, ok := s.catalog.Lab(r.Lab); !ok {
+		return Errorf(ENotFound, "no lab %q", r.Lab)
+	}
+	if r.Size < 0 || !r.Until.After(r.From) {
+		return Errorf(EInvalid, "a reservation needs a size ≥ 0 and a window that ends after it starts")
+	}
+	s.mu.Lock()
+	if r.Size == 0 {
+		delete(s.reserved, [2]string{r.Key, r.Lab})
+	} else {
+		s.reserved[[2]string{r.Key, r.Lab}] = r
+	}
+	s.mu.Unlock()
+	s.refill()
+	return nil
+}
+
+// poolLabsLocked lists the labs that have or may want a pool, sorted.
+func (s *Service) poolLabsLocked() []string {
+	set := map[string]bool{}
+	for l := range s.cfg.WarmPool {
+		set[l] = true
+	}
+	for k := range s.reserved {
+		set[k[1]] = true
+	}
+	for l, ids := range s.pool {
+		if len(ids) > 0 {
+			set[l] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for l := range set {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// poolWantLocked is a lab's pool size at now: configured plus reserved.
+func (s *Service) poolWantLocked(labID string, now time.Time) int {
+	n := s.cfg.WarmPool[labID]
+	for k, r := range s.reserved {
+		if k[1] == labID && !now.Before(r.From) && now.Before(r.Until) {
+			n += r.Size
+		}
+	}
+	return n
+}
+
 // Stats counts live sessions by state and ready pool sessions by lab.
 func (s *Service) Stats() (byState map[State]int, pool map[string]int) {
 	s.mu.Lock()
@@ -859,7 +939,7 @@ func (s *Service) Stats() (byState map[State]int, pool map[string]int) {
 		byState[e.s.State]++
 	}
 	pool = map[string]int{}
-	for lab := range s.cfg.WarmPool {
+	for _, lab := range s.poolLabsLocked() {
 		pool[lab] = len(s.pool[lab])
 	}
 	return byState, pool

@@ -440,3 +440,79 @@ func TestFaultsAtStepEntry(t *testing.T) {
 		t.Errorf("another trainee: %v", err)
 	}
 }
+
+func TestReservation(t *testing.T) {
+	f := newFixture(t, lab.Config{WarmPool: map[string]int{"demo": 1}}, nil, nil)
+	poolIs := func(labID string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, pool := f.svc.Stats()
+			if pool[labID] == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s pool has %d, want %d", labID, pool[labID], n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	poolIs("demo", 1)
+	now := f.clock.Now()
+	class := lab.Reservation{Key: "class-1", Lab: "demo", Size: 3, From: now.Add(-time.Minute), Until: now.Add(time.Hour)}
+	if err := f.svc.Reserve(class); err != nil {
+		t.Fatal(err)
+	}
+	poolIs("demo", 4) // configured 1 + reserved 3
+	later := lab.Reservation{Key: "class-2", Lab: "other", Size: 2, From: now.Add(2 * time.Hour), Until: now.Add(3 * time.Hour)}
+	if err := f.svc.Reserve(later); err != nil {
+		t.Fatal(err)
+	}
+	poolIs("other", 0) // its window has not opened
+
+	// The first window closes: the pool gives back what was reserved.
+	f.clock.Add(90 * time.Minute)
+	f.svc.Reap()
+	poolIs("demo", 1)
+	// The second opens.
+	f.clock.Add(time.Hour)
+	f.svc.Reserve(later)
+	poolIs("other", 2)
+	// Cancelled.
+	later.Size = 0
+	f.svc.Reserve(later)
+	f.svc.Reap()
+	poolIs("other", 0)
+
+	for _, bad := range []lab.Reservation{
+		{Key: "k", Lab: "nope", Size: 1, From: now, Until: now.Add(time.Hour)},
+		{Key: "k", Lab: "demo", Size: -1, From: now, Until: now.Add(time.Hour)},
+		{Key: "k", Lab: "demo", Size: 1, From: now, Until: now},
+	} {
+		if err := f.svc.Reserve(bad); err == nil {
+			t.Errorf("Reserve(%+v) accepted", bad)
+		}
+	}
+}
+
+func TestOversees(t *testing.T) {
+	f := newFixture(t, lab.Config{}, nil, nil)
+	ctx := context.Background()
+	trainee := lab.Actor{User: "tina"}
+	s := f.ready(t, trainee, "demo")
+	other := f.ready(t, lab.Actor{User: "otto"}, "demo")
+	lecturer := lab.Actor{User: "lee", Oversees: []string{"tina"}}
+	if _, err := f.svc.Session(ctx, lecturer, s.ID); err != nil {
+		t.Errorf("a lecturer cannot see their trainee's session: %v", err)
+	}
+	if _, err := f.svc.Session(ctx, lecturer, other.ID); err == nil {
+		t.Error("a lecturer sees the session of someone outside their classes")
+	}
+	list, err := f.svc.Sessions(ctx, lecturer, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != s.ID {
+		t.Errorf("the lecturer's list has %d sessions, want only the trainee's", len(list))
+	}
+}

@@ -137,6 +137,8 @@ type Store interface {
 // Filter selects sessions in Store.Sessions.
 type Filter struct {
 	Owner string // "" for any
+	// Owners, when not empty, also admits these owners (with Owner: either).
+	Owners []string
 	Live  bool   // only provisioning or ready
 	Limit int    // 0 for no limit
 }

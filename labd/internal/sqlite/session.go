@@ -92,9 +92,14 @@ func (db *DB) Session(ctx context.Context, id string) (*lab.Session, error) {
 func (db *DB) Sessions(ctx context.Context, f lab.Filter) ([]*lab.Session, error) {
 	var where []string
 	var args []any
-	if f.Owner != "" {
-		where = append(where, "owner = ?")
-		args = append(args, f.Owner)
+	if owners := f.Owners; f.Owner != "" || len(owners) > 0 {
+		if f.Owner != "" {
+			owners = append([]string{f.Owner}, owners...)
+		}
+		where = append(where, "owner IN (?"+strings.Repeat(", ?", len(owners)-1)+")")
+		for _, o := range owners {
+			args = append(args, o)
+		}
 	}
 	if f.Live {
 		where = append(where, "state IN ('provisioning', 'ready')")

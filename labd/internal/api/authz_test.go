@@ -1,0 +1,260 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+// A matrix caller: nobody, or an account of some role signed in by a bearer
+// token or by the browser's cookie (with its CSRF header).
+type caller struct {
+	name   string
+	acc    *auth.Account // nil for nobody
+	cookie bool
+}
+
+func (c caller) role() auth.Role {
+	if c.acc == nil {
+		return ""
+	}
+	return c.acc.Role
+}
+
+// credentials returns the token and extra headers one call of c sends. A
+// cookie caller signs in afresh each time, since POST /api/logout ends it.
+func (c caller) credentials(t *testing.T, ts *testServer) (string, []string) {
+	t.Helper()
+	switch {
+	case c.acc == nil:
+		return "", nil
+	case !c.cookie:
+		return ts.token(t, c.acc.ID, c.acc.Role), nil
+	}
+	_, s, err := ts.api.Accounts.Login(context.Background(), c.acc.Email, matrixPassword, "matrix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "", []string{"Cookie", sessionCookie + "=" + s.ID + "; " + csrfCookie + "=" + s.CSRF, csrfHeader, s.CSRF}
+}
+
+const matrixPassword = "matrix password"
+
+// fixture says, for one route, how to call it on a resource that belongs to
+// a given account, and who may reach that resource beyond what the route's
+// Access says. Every route in routes() must have one: a route added
+// without it fails TestAuthorizationMatrix.
+type fixture struct {
+	// access repeats who may call the route, independently of routes.go: a
+	// change of either alone fails the test, so access changes are deliberate.
+	access Access
+	// call returns the path (parameters filled in) and the body of a call on
+	// a resource owned by owner.
+	call func(t *testing.T, ts *testServer, owner *auth.Account) (path string, body []byte)
+	// reach reports whether a caller of role may act on the resource; own
+	// says whether it is theirs. nil: anyone the Access lets in.
+	reach func(role auth.Role, own bool) bool
+	// denied is the status when reach is false; 404 for ids that must
+	// reveal nothing.
+	denied int
+}
+
+var matrixSeq atomic.Int64
+
+// sessionPath returns a fixture call making a ready session of owner and
+// filling pattern's {id} (and the other parameters) for it.
+func sessionPath(pattern string) func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+	return func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+		id := ts.readySession(t, ts.token(t, owner.ID, owner.Role))
+		if strings.Contains(pattern, "{file}") {
+			openTerminal(t, ts, ts.token(t, owner.ID, owner.Role), id)
+		}
+		var body []byte
+		if strings.HasSuffix(pattern, "/faults") {
+			body = []byte(`{"node":"node1","action":"disconnect"}`)
+		}
+		return strings.NewReplacer("{id}", id, "{step}", "one", "{node}", "node1", "{file}", "node1-1.cast").Replace(pattern), body
+	}
+}
+
+func fixed(path, body string) func(*testing.T, *testServer, *auth.Account) (string, []byte) {
+	return func(*testing.T, *testServer, *auth.Account) (string, []byte) {
+		if body == "" {
+			return path, nil
+		}
+		return path, []byte(body)
+	}
+}
+
+// A lab session is its owner's; an admin reaches every session, a lecturer
+// watches (terminals as an observer, recordings, faults).
+var (
+	ownerOrAdmin = func(role auth.Role, own bool) bool { return own || role == auth.Admin }
+	watchers     = func(role auth.Role, own bool) bool { return own || role == auth.Admin || role == auth.Lecturer }
+)
+
+func matrixFixtures() map[string]fixture {
+	f := map[string]fixture{
+		"GET /healthz":                   {access: Public, call: fixed("/healthz", "")},
+		"GET /readyz":                    {access: Public, call: fixed("/readyz", "")},
+		"GET /metrics":                   {access: Roles(auth.Admin), call: fixed("/metrics", "")},
+		"GET /api/labs":                  {access: Authenticated, call: fixed("/api/labs", "")},
+		"GET /api/labs/{lab}":            {access: Authenticated, call: fixed("/api/labs/demo", "")},
+		"POST /api/sessions":             {access: Authenticated, call: fixed("/api/sessions", `{"lab":"other"}`)},
+		"GET /api/sessions":              {access: Authenticated, call: fixed("/api/sessions", "")},
+		"POST /api/logout":               {access: Authenticated, call: fixed("/api/logout", "")},
+		"GET /api/me":                    {access: Authenticated, call: fixed("/api/me", "")},
+		"GET /api/users":                 {access: Roles(auth.Admin), call: fixed("/api/users", "")},
+		"POST /api/sessions/{id}/faults": {access: Roles(auth.Lecturer, auth.Admin), call: sessionPath("/api/sessions/{id}/faults"), reach: watchers, denied: 404},
+		"POST /api/login": {access: Public, call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+			n := matrixSeq.Add(1)
+			email := fmt.Sprintf("login%d@example.com", n)
+			if _, err := ts.api.Accounts.Add(context.Background(), email, "L", auth.Trainee, matrixPassword); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/login", fmt.Appendf(nil, `{"email":%q,"password":%q}`, email, matrixPassword)
+		}},
+		"POST /api/invitations": {access: Roles(auth.Lecturer, auth.Admin), call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {
+			return "/api/invitations", fmt.Appendf(nil, `{"email":"inv%d@example.com","role":"trainee"}`, matrixSeq.Add(1))
+		}},
+		"POST /api/invitations/accept": {access: Public, call: func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+			inv, err := ts.api.Accounts.Invite(context.Background(), auth.User{ID: "root", Role: auth.Admin},
+				auth.InviteRequest{Email: fmt.Sprintf("acc%d@example.com", matrixSeq.Add(1)), Role: auth.Trainee})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/invitations/accept", fmt.Appendf(nil, `{"token":%q,"password":%q}`, inv.Token, matrixPassword)
+		}},
+		// A user is the resource: own is the caller's own account. The body
+		// keeps the role as it is, so the matrix changes nobody.
+		"PATCH /api/users/{id}": {access: Roles(auth.Admin), call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			return "/api/users/" + owner.ID, fmt.Appendf(nil, `{"role":%q}`, owner.Role)
+		}},
+	}
+	for _, p := range []string{"GET /api/sessions/{id}", "DELETE /api/sessions/{id}", "POST /api/sessions/{id}/steps/{step}/check",
+		"POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend"} {
+		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
+	}
+	for _, p := range []string{"POST /api/sessions/{id}/nodes/{node}/ticket", "GET /api/sessions/{id}/recordings",
+		"GET /api/sessions/{id}/recordings/{file}"} {
+		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
+	}
+	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}
+	// Certificates are public to read; only admins revoke and renew. Each
+	// call uses the owner's live certificate (a new one after a revocation).
+	for p, fx := range map[string]fixture{
+		"GET /api/certificates/{code}":         {access: Public},
+		"POST /api/certificates/{code}/revoke": {access: Roles(auth.Admin)},
+		"POST /api/certificates/{code}/renew":  {access: Roles(auth.Admin)},
+		"GET /v/{code}":                        {access: Public},
+	} {
+		pattern := strings.SplitN(p, " ", 2)[1]
+		fx.call = func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest(owner.ID, owner.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body []byte
+			if strings.HasSuffix(pattern, "/revoke") {
+				body = []byte(`{"reason":"the authorization matrix"}`)
+			}
+			return strings.Replace(pattern, "{code}", certificate.Group(c.Code), 1), body
+		}
+		f[p] = fx
+	}
+	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
+	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
+	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
+	return f
+}
+
+// TestAuthorizationMatrix calls every route of the route table as nobody
+// and as a trainee, a lecturer and an admin (each by bearer token and by
+// cookie), on a resource of their own and on someone else's.
+func TestAuthorizationMatrix(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	account := func(name string, role auth.Role) *auth.Account {
+		a, err := ts.api.Accounts.Add(ctx, name+"@example.com", name, role, matrixPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	stranger := account("zoe", auth.Trainee) // owns the "someone else's" resources
+	callers := []caller{{name: "nobody"}}
+	for _, role := range []auth.Role{auth.Trainee, auth.Lecturer, auth.Admin} {
+		a := account(string(role), role)
+		callers = append(callers, caller{name: string(role) + " (token)", acc: a}, caller{name: string(role) + " (cookie)", acc: a, cookie: true})
+	}
+	fixtures := matrixFixtures()
+	for _, rt := range ts.api.routes() {
+		key := rt.Method + " " + rt.Pattern
+		fx, ok := fixtures[key]
+		if !ok {
+			t.Errorf("%s has no fixture in matrixFixtures: say how to call it on an owned and a foreign resource", key)
+			continue
+		}
+		delete(fixtures, key)
+		if !reflect.DeepEqual(fx.access, rt.Access) {
+			t.Errorf("%s: routes.go gives access %+v, the matrix %+v: change both, deliberately", key, rt.Access, fx.access)
+			continue
+		}
+		for _, c := range callers {
+			for _, own := range []bool{true, false} {
+				if own && c.acc == nil {
+					continue // nobody owns nothing
+				}
+				owner := stranger
+				if own {
+					owner = c.acc
+				}
+				whose := "someone else's"
+				if own {
+					whose = "own"
+				}
+				t.Run(fmt.Sprintf("%s as %s on %s", key, c.name, whose), func(t *testing.T) {
+					t.Cleanup(func() { endAllSessions(ts) })
+					path, body := fx.call(t, ts, owner)
+					token, hdr := c.credentials(t, ts)
+					r := ts.do(t, rt.Method, path, token, body, hdr...)
+					want := "success"
+					switch {
+					case fx.access.kind == ticketed:
+						want = "401" // a websocket needs its ticket, whoever calls
+					case fx.access.kind == public:
+					case c.acc == nil:
+						want = "401"
+					case !fx.access.allows(c.role()):
+						want = "403"
+					case fx.reach != nil && !fx.reach(c.role(), own):
+						want = fmt.Sprint(fx.denied)
+					}
+					if got := fmt.Sprint(r.status); want == "success" && r.status >= 400 || want != "success" && got != want {
+						t.Errorf("%s: %d, want %s (%s)", path, r.status, want, r.body)
+					}
+				})
+			}
+		}
+	}
+	for key := range fixtures {
+		t.Errorf("fixture %q matches no route", key)
+	}
+}
+
+// endAllSessions ends every live session, so the per-user limit never
+// interferes between matrix cells.
+func endAllSessions(ts *testServer) {
+	ctx := context.Background()
+	all, _ := ts.api.Labs.Sessions(ctx, lab.Actor{SeeAll: true}, true)
+	for _, s := range all {
+		ts.api.Labs.Destroy(ctx, lab.Actor{SeeAll: true}, s.ID)
+	}
+}

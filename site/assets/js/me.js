@@ -1,0 +1,81 @@
+// The "me" page: who is signed in, their lab sessions with step progress,
+// their certificates (when labd offers them) and signing out.
+import { api, signInURL } from "./api.js";
+
+const root = document.getElementById("me");
+const lang = root.dataset.lang;
+const t = JSON.parse(root.dataset.text);
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en") : "";
+}
+
+async function load() {
+  let me;
+  try {
+    me = (await api("GET", "/me")).user;
+  } catch (x) {
+    if (x.status === 401) return location.assign(signInURL(lang));
+    $("error").textContent = `${t.failed} ${x.message}`;
+    return;
+  }
+  $("name").textContent = me.name || me.email || me.id;
+  $("email").textContent = me.name ? me.email || "" : "";
+  $("role").textContent = t.roles[me.role] || me.role;
+  $("who").hidden = false;
+
+  const [sessions, labs] = await Promise.all([api("GET", "/sessions"), api("GET", "/labs").catch(() => [])]);
+  const titles = Object.fromEntries(labs.map((l) => [l.id, l.title[lang] || l.title.en || l.id]));
+  const body = $("labs").querySelector("tbody");
+  for (const s of sessions) {
+    const passed = s.steps.filter((st) => st.passed).length;
+    const bar = el("progress", { max: s.steps.length || 1, value: passed });
+    bar.setAttribute("aria-label", `${passed} / ${s.steps.length}`);
+    body.append(
+      el(
+        "tr",
+        {},
+        el("td", {}, el("a", { href: `/${lang}/labs/${encodeURIComponent(s.lab)}/` }, titles[s.lab] || s.lab)),
+        el("td", {}, t.states[s.state] || s.state),
+        el("td", {}, bar, ` ${passed} / ${s.steps.length}`),
+        el("td", {}, when(s.created_at)),
+      ),
+    );
+  }
+  $("labs").hidden = sessions.length === 0;
+  $("no-labs").hidden = sessions.length !== 0;
+
+  // Certificates come with the certificates work; until labd has the route, show nothing.
+  try {
+    const certs = await api("GET", "/me/certificates");
+    const list = Array.isArray(certs) ? certs : certs.certificates || [];
+    for (const c of list) {
+      const title = (c.program_title && (c.program_title[lang] || c.program_title.en)) || c.title || c.program || c.code;
+      const li = el("li", {}, `${title} `);
+      if (c.status) li.append(el("span", { className: "muted" }, `(${c.status}) `));
+      if (c.code) li.append(el("a", { href: `/v/${encodeURIComponent(c.code)}` }, t.verify));
+      $("cert-list").append(li);
+    }
+    $("no-certs").hidden = list.length !== 0;
+    $("certs").hidden = false;
+  } catch (x) {
+    if (x.status !== 404) $("error").textContent = `${t.failed} ${x.message}`;
+  }
+}
+
+$("logout").addEventListener("click", async () => {
+  try {
+    await api("POST", "/logout");
+  } finally {
+    location.assign(`/${lang}/login/`);
+  }
+});
+
+load().catch((x) => ($("error").textContent = `${t.failed} ${x.message}`));
