@@ -151,3 +151,20 @@ func TestCertificateRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateIsNoSessionToken: a certificate (typ vc+jwt, another key)
+// never signs anybody in, and a session token never verifies as a certificate.
+func TestCertificateIsNoSessionToken(t *testing.T) {
+	ts := newTestServer(t)
+	c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest("root", "Root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.do(t, "GET", "/api/me/certificates", c.JWT, nil); r.status != 401 {
+		t.Fatalf("a certificate as a bearer token: %d %s", r.status, r.body)
+	}
+	session := ts.token(t, "root", auth.Admin)
+	if _, err := ts.api.Certificates.Verify(context.Background(), session); err == nil || !strings.Contains(err.Error(), "token type") {
+		t.Fatalf("a session token as a certificate: %v", err)
+	}
+}

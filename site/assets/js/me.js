@@ -52,12 +52,13 @@ async function load() {
   $("labs").hidden = sessions.length === 0;
   $("no-labs").hidden = sessions.length !== 0;
 
-  // Certificates come with the certificates work; until labd has the route, show nothing.
+  // GET /api/me/certificates: [{code, status, program: {id, name: {zh, en}}, ...}].
   try {
     const certs = await api("GET", "/me/certificates");
     const list = Array.isArray(certs) ? certs : certs.certificates || [];
     for (const c of list) {
-      const title = (c.program_title && (c.program_title[lang] || c.program_title.en)) || c.title || c.program || c.code;
+      const name = (c.program && c.program.name) || {};
+      const title = name[lang] || name.en || c.code;
       const li = el("li", {}, `${title} `);
       if (c.status) li.append(el("span", { className: "muted" }, `(${c.status}) `));
       if (c.code) li.append(el("a", { href: `/v/${encodeURIComponent(c.code)}` }, t.verify));
