@@ -238,10 +238,15 @@ func (k *Keys) signer() (*Key, error) {
 	return k.signing, nil
 }
 
-// PublicKey returns the public key with id kid, signing or retired.
+// PublicKey returns the public key with id kid, signing or retired. Keys
+// are only ever added, so the folder is read again only for an unknown kid
+// (a removed key file goes on verifying until labd restarts).
 func (k *Keys) PublicKey(kid string) (ed25519.PublicKey, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if key, ok := k.keys[kid]; ok {
+		return key.Public, true
+	}
 	if err := k.refresh(); err != nil {
 		return nil, false
 	}

@@ -274,7 +274,7 @@ func (s *Service) Verify(ctx context.Context, token string) (*Verification, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.CertificateByID(ctx, ver.Credential.ID)
+	c, err := s.store.CertificateByID(ctx, ver.ID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, invalid("signed by this issuer but not in its records")
 	}
