@@ -1,15 +1,14 @@
 package certificate
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -67,13 +66,28 @@ func signCredential(key *Key, c *Credential) (string, error) {
 	}})
 }
 
+// payload holds a token's payload as golang-jwt hands it over, undecoded:
+// golang-jwt checks the algorithm, type, key and signature, and only then
+// is the payload decoded, once, strictly (json/v2: duplicate names and
+// invalid UTF-8 are errors, names match exactly).
+type payload struct {
+	raw []byte
+	jwt.RegisteredClaims
+}
+
+func (p *payload) UnmarshalJSON(b []byte) error {
+	p.raw = append(p.raw[:0], b...)
+	return nil
+}
+
 // parse checks a compact JWS's algorithm (EdDSA only), type and key id
 // against keys, and its signature, and decodes its payload into v.
-func parse(token string, keys KeySet, v jwt.Claims) (kid string, err error) {
+func parse(token string, keys KeySet, v any) (kid string, raw []byte, err error) {
 	if len(token) > maxToken {
-		return "", invalid("the token is larger than %d bytes", maxToken)
+		return "", nil, invalid("the token is larger than %d bytes", maxToken)
 	}
-	_, err = jwt.ParseWithClaims(token, v, func(t *jwt.Token) (any, error) {
+	var p payload
+	_, err = jwt.ParseWithClaims(token, &p, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); typ != TokenType {
 			return nil, fmt.Errorf("token type %q, want %q", t.Header["typ"], TokenType)
 		}
@@ -85,9 +99,12 @@ func parse(token string, keys KeySet, v jwt.Claims) (kid string, err error) {
 		return pub, nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithoutClaimsValidation())
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return kid, nil
+	if err := jsonv2.Unmarshal(p.raw, v, jsonv2.RejectUnknownMembers(false)); err != nil {
+		return "", nil, invalid("payload: %v", err)
+	}
+	return kid, p.raw, nil
 }
 
 // Verifier checks certificates offline: with public keys and, optionally, a
@@ -188,7 +205,7 @@ type checked struct {
 // one answers with its status.
 func (v *Verifier) Verify(token string) (*Verification, error) {
 	var c checked
-	kid, err := parse(token, v.Keys, &c)
+	kid, raw, err := parse(token, v.Keys, &c)
 	if err != nil {
 		return nil, err
 	}
@@ -229,9 +246,7 @@ func (v *Verifier) Verify(token string) (*Verification, error) {
 	if now.Add(leeway).Before(from) {
 		return nil, invalid("not valid before %s", c.ValidFrom)
 	}
-	// The payload verified above; kept for Credential.
-	payload, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(token, ".", 3)[1])
-	out := &Verification{ID: c.ID, Issuer: c.Issuer.ID, KeyID: kid, Issued: from, Expires: until, Status: Valid, payload: payload}
+	out := &Verification{ID: c.ID, Issuer: c.Issuer.ID, KeyID: kid, Issued: from, Expires: until, Status: Valid, payload: raw}
 	if !until.IsZero() && !now.Before(until) {
 		out.Status = Expired
 	}
