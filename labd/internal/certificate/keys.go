@@ -161,10 +161,12 @@ func (k *Keys) rotate() (*Key, error) {
 	now := time.Now().UTC().Truncate(time.Second)
 	kid := Thumbprint(pub)
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Headers: map[string]string{"Created": now.Format(time.RFC3339)}, Bytes: der})
-	if err := writeFile(filepath.Join(k.dir, kid+".pem"), data); err != nil {
+	keyFile := filepath.Join(k.dir, kid+".pem")
+	if err := writeFile(keyFile, data); err != nil {
 		return nil, err
 	}
 	if err := writeFile(filepath.Join(k.dir, "signing"), []byte(kid+"\n")); err != nil {
+		os.Remove(keyFile) // a key that never signed is not published
 		return nil, err
 	}
 	if err := k.load(); err != nil {
