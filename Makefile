@@ -17,9 +17,10 @@ docker: ## make sure a Docker daemon answers (installs docker.io and starts dock
 images: docker ## build the lab images offline (skipped when their recipe is unchanged)
 	@labs/images/build.sh
 
-site: ## build the site into site/public (npm packages, then Hugo)
+site: ## build the site into site/public (npm packages, Hugo, then the Pagefind search index)
 	cd site && npm ci --no-audit --no-fund --loglevel=error
-	cd site && $(GO) tool hugo --minify --panicOnWarning --cleanDestinationDir --quiet
+	cd site && rm -rf public && $(GO) tool hugo --minify --panicOnWarning --quiet
+	cd site && node_modules/.bin/pagefind --site public --silent
 
 chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing
 	@scripts/chromium.sh
@@ -27,7 +28,7 @@ chromium: ## install Debian's Chromium and a CJK font for the browser tests, whe
 deps: ## install what labd needs besides Go: the certificate PDF font; poppler-utils for the PDF tests
 	@scripts/deps.sh
 
-validate: ## check every lab file
+validate: ## check every lab file and certification program
 	$(GO) run ./labd validate labs
 
 run: build images site deps ## build everything and serve the portal with labd

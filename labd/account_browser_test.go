@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 // TestAccountPagesInBrowser: sign in on the login page (a wrong password
 // first, and a ?next= to another site that is not followed), see the "me"
 // page, sign out; then accept an invitation link and land signed in.
-// labd runs with the local runtime: no lab is started here.
+// labd runs with the local runtime and a lab whose checks are true and false.
 func TestAccountPagesInBrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	if _, err := os.Stat("../site/public/en/login/index.html"); err != nil {
@@ -41,7 +42,60 @@ func TestAccountPagesInBrowser(t *testing.T) {
 			t.Fatalf("user add: %v %s", err, out.String())
 		}
 	}
-	l := startLabd(t, data, instanceName(t), "../labs", "--site", "../site/public", "--runtime", "local")
+	// A lab whose checks are harmless on the local runtime: one passes, one fails.
+	labs := t.TempDir()
+	for name, body := range map[string]string{
+		"notes/lab.yaml": `id: notes
+title: {zh: 笔记, en: Notes}
+duration: 10m
+time_limit: 30m
+nodes:
+  - {name: node1, image: academy/tiny, terminal: true}
+steps:
+  - {id: one, title: {zh: 一, en: One}, text: steps/01, check: {node: node1, run: "true"}, solution: scripts/solve.sh}
+  - {id: two, title: {zh: 二, en: Two}, text: steps/01, check: {node: node1, run: "false"}, solution: scripts/solve.sh}
+`,
+		"notes/steps/01.zh.md":   "一",
+		"notes/steps/01.en.md":   "One",
+		"notes/scripts/solve.sh": "true\n",
+	} {
+		os.MkdirAll(filepath.Join(labs, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(labs, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := startLabd(t, data, instanceName(t), labs, "--site", "../site/public", "--runtime", "local")
+	tokens, err := auth.LoadTokens(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, token, body string, v any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, l.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil {
+			json.NewDecoder(resp.Body).Decode(v)
+		}
+		return resp.StatusCode
+	}
+	// Alice has a lab session with one step of two passed.
+	aliceID := strings.Fields(out.String())[1]
+	alice, _ := tokens.Issue(auth.User{ID: aliceID, Role: auth.Trainee}, time.Minute)
+	var sess struct{ ID, State string }
+	if code := call("POST", "/api/sessions", alice, `{"lab":"notes"}`, &sess); code != 201 {
+		t.Fatalf("create session: %d", code)
+	}
+	call("GET", "/api/sessions/"+sess.ID+"?wait=30s", alice, "", &sess)
+	var check struct{ Passed bool }
+	if code := call("POST", "/api/sessions/"+sess.ID+"/steps/one/check", alice, "", &check); code != 200 || !check.Passed {
+		t.Fatalf("check: %d %+v (session %s)", code, check, sess.State)
+	}
 
 	text := func(sel string) string {
 		s, err := chromedp.Run(ctx, chromedp.Text(sel))
@@ -50,7 +104,7 @@ func TestAccountPagesInBrowser(t *testing.T) {
 		}
 		return s
 	}
-	err := chromedp.Do(ctx,
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(l.url+"/en/login/?next=//evil.example/steal"),
 		chromedp.WaitVisible("#email"),
 		chromedp.SendKeys("#email", "alice@example.com"),
@@ -89,8 +143,12 @@ func TestAccountPagesInBrowser(t *testing.T) {
 	if !strings.Contains(cookies, "labd_csrf=") || strings.Contains(cookies, "labd_session") {
 		t.Errorf("script sees cookies %q: want labd_csrf only (labd_session is HttpOnly)", cookies)
 	}
-	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("no-labs").hidden`)); hidden {
-		t.Error("the page does not say there are no labs yet")
+	row, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#labs tbody td")).map(td => td.textContent.trim())`))
+	if err != nil || len(row) != 4 || row[0] != "Notes" || row[1] != "Running" || row[2] != "1 / 2" {
+		t.Errorf("lab sessions shown: %q %v", row, err)
+	}
+	if href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#labs tbody a").getAttribute("href")`)); href != "/en/labs/notes/" {
+		t.Errorf("lab link %q", href)
 	}
 	screenshot(t, ctx, "me")
 
@@ -127,23 +185,10 @@ func TestAccountPagesInBrowser(t *testing.T) {
 	}
 
 	// An invitation: the admin asks labd for a link; the browser opens it.
-	tokens, err := auth.LoadTokens(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	admin, _ := tokens.Issue(auth.User{ID: "root", Role: auth.Admin}, time.Minute)
-	req, _ := http.NewRequest("POST", l.url+"/api/invitations", strings.NewReader(`{"email":"tom@example.com","role":"trainee","lang":"zh"}`))
-	req.Header.Set("Authorization", "Bearer "+admin)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var inv struct{ URL string }
-	json.NewDecoder(resp.Body).Decode(&inv)
-	resp.Body.Close()
-	if resp.StatusCode != 201 || !strings.Contains(inv.URL, "/zh/invite/#") {
-		t.Fatalf("invite: %d %+v", resp.StatusCode, inv)
+	if code := call("POST", "/api/invitations", admin, `{"email":"tom@example.com","role":"trainee","lang":"zh"}`, &inv); code != 201 || !strings.Contains(inv.URL, "/zh/invite/#") {
+		t.Fatalf("invite: %d %+v", code, inv)
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(inv.URL),

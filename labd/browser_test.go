@@ -90,14 +90,14 @@ func waitTerminal(t *testing.T, ctx context.Context, node, what string, re *rege
 func TestLabPageInBrowser(t *testing.T) {
 	needDocker(t)
 	ctx := newBrowser(t)
-	if _, err := os.Stat("../site/public/zh/lab/index.html"); err != nil {
+	if _, err := os.Stat("../site/public/zh/labs/linux-basics/index.html"); err != nil {
 		t.Fatal("the site is not built: run make site (make test does)")
 	}
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--site", "../site/public")
 	tok := l.token(t, "browser-user", auth.Trainee)
 
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(l.url+"/zh/lab/?id=linux-basics"),
+		chromedp.Navigate(l.url+"/zh/labs/linux-basics/"),
 		chromedp.WaitReady("#lab"),
 		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(tok)+`)`),
 		chromedp.Reload(),

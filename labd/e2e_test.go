@@ -360,8 +360,27 @@ func TestValidateCommand(t *testing.T) {
 		t.Errorf("output:\n%s\nwant a line:\n%s", out.String(), want)
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"validate", "../labs"}, func(string) string { return "" }, &out, &errb); code != 0 {
-		t.Errorf("the repository's labs: exit %d\n%s", code, out.String())
+	if code := run(context.Background(), []string{"validate", "--certs", "../certs", "../labs"}, func(string) string { return "" }, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "../certs: 2 programs ok") {
+		t.Errorf("the repository's labs and programs: exit %d\n%s", code, out.String())
+	}
+	// A program naming a lab that does not exist, and a folder asked for that does not.
+	certs := filepath.Join(dir, "certs")
+	os.MkdirAll(certs, 0o755)
+	prog, _ := os.ReadFile("internal/exam/testdata/good.yaml")
+	os.WriteFile(filepath.Join(certs, "demo.yaml"), prog, 0o644)
+	bank, _ := os.ReadFile("internal/exam/testdata/good.bank.yaml")
+	os.WriteFile(filepath.Join(certs, "demo.bank.yaml"), bank, 0o644)
+	out.Reset()
+	code = run(context.Background(), []string{"validate", "--certs", certs, "../labs"}, func(string) string { return "" }, &out, &errb)
+	want = filepath.Join(certs, "demo.yaml") + `:5: labs[0]: no lab "demo" in labs/`
+	if code != 1 || !strings.Contains(out.String(), want) {
+		t.Errorf("exit %d, output:\n%s\nwant a line:\n%s", code, out.String(), want)
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"validate", "--certs", filepath.Join(dir, "nope"), "../labs"}, func(string) string { return "" }, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "read certs folder") {
+		t.Errorf("a missing --certs folder: exit %d, %s", code, errb.String())
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -31,7 +32,7 @@ const usage = `labd runs XSKY Academy's lab sessions and serves the portal.
 
 Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
-  labd validate  [DIR...]                check lab files (default ./labs)
+  labd validate  [--certs DIR] [DIR...]  check lab files (default ./labs) and programs (default ./certs)
   labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
   labd user      add|list|passwd|role ...  manage accounts (labd user help)
   labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
@@ -52,16 +53,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		err = serve(ctx, args[1:], getenv, stdout, stderr)
 	case "validate":
-		err = validate(args[1:], stdout)
+		err = validate(args[1:], getenv, stdout, stderr)
 	case "token":
 		err = token(args[1:], getenv, stdout, stderr)
+	case "user":
+		// The one command that reads standard input (a password).
+		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "cert":
 		err = certCmd(args[1:], getenv, stdout, stderr)
 	case "keys":
 		err = keysCmd(args[1:], getenv, stdout, stderr)
-	case "user":
-		// The one command that reads standard input (a password).
-		err = userCmd(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -94,31 +95,72 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// validate checks every lab folder under each DIR and prints one line per
-// problem: file:line: field: message.
-func validate(args []string, stdout io.Writer) error {
-	dirs := args
+// validate checks every lab folder under each DIR and the certification
+// programs, and prints one line per problem: file:line: field: message.
+func validate(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	certs := getenv("LABD_CERTS")
+	given := certs != ""
+	if certs == "" {
+		certs = "./certs"
+	}
+	fs.StringVar(&certs, "certs", certs, "certification programs ($LABD_CERTS); \"\" to skip")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "certs" })
+	if _, err := os.Stat(certs); !given && errors.Is(err, os.ErrNotExist) {
+		certs = "" // the default folder is optional; one asked for is not
+	}
+	dirs := fs.Args()
 	if len(dirs) == 0 {
 		dirs = []string{"./labs"}
 	}
 	failed := false
-	for _, dir := range dirs {
-		cat, err := lab.LoadCatalog(dir)
+	report := func(what string, err error) error {
 		var fe lab.FieldErrors
-		switch {
-		case errors.As(err, &fe):
+		if errors.As(err, &fe) {
 			for _, e := range fe {
 				fmt.Fprintln(stdout, e)
 			}
 			failed = true
-		case err != nil:
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	labs := map[string]bool{}
+	for _, dir := range dirs {
+		cat, err := lab.LoadCatalog(dir)
+		if err := report(dir, err); err != nil {
 			return err
-		default:
+		}
+		if cat != nil {
 			fmt.Fprintf(stdout, "%s: %d labs ok\n", dir, len(cat.All()))
+		}
+		// Programs are checked against every lab folder, even one whose
+		// lab.yaml has problems: those are reported above.
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() {
+				labs[e.Name()] = true
+			}
+		}
+	}
+	if certs != "" {
+		progs, err := exam.LoadPrograms(certs, func(id string) bool { return labs[id] && id != "images" })
+		if err := report(certs, err); err != nil {
+			return err
+		}
+		if progs != nil {
+			fmt.Fprintf(stdout, "%s: %d programs ok\n", certs, len(progs.All()))
 		}
 	}
 	if failed {
-		return errors.New("lab files have problems")
+		return errors.New("lab or program files have problems")
 	}
 	return nil
 }
@@ -190,6 +232,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	accounts, err := auth.NewAccounts(db, auth.Options{})
+	if err != nil {
+		return err
+	}
 	certKeys, err := certificate.OpenKeys(filepath.Join(cfg.Data, "keys"))
 	if err != nil {
 		return err
@@ -197,10 +243,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName})
 	if _, err := os.Stat(certificate.DefaultFont); err != nil {
 		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
-	}
-	accounts, err := auth.NewAccounts(db, auth.Options{})
-	if err != nil {
-		return err
 	}
 	var rt interface {
 		lab.Runtime
@@ -248,8 +290,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer svc.Close()
 
+	exams, err := loadExams(cfg.Certs, catalog, db, log)
+	if err != nil {
+		return err
+	}
+	if exams != nil {
+		exams.Issuer = certIssuer{certs, accounts}
+		// certified-lecturer grants lecturer; Grant never lowers a role.
+		exams.Roles = exam.RoleGranterFunc(func(ctx context.Context, user, role string) error {
+			_, err := accounts.Grant(ctx, user, auth.Role(role))
+			return err
+		})
+	}
+
 	srv := &api.Server{
-		Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 		Certificates: certs, PDF: &certificate.PDF{},
 	}
@@ -276,4 +331,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	log.Info("labd stopping; lab sessions keep running and are adopted at the next start")
 	return hs.Shutdown(sctx)
+}
+
+// loadExams loads the certification programs from dir and makes the exam
+// service on the database. A missing folder means no programs (their routes
+// answer 404). serve sets its Issuer.
+func loadExams(dir string, labs *lab.Catalog, db *sqlite.DB, log *slog.Logger) (*exam.Service, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		log.Warn("no certification programs: the folder does not exist", "certs", dir)
+		return nil, nil
+	}
+	progs, err := exam.LoadPrograms(dir, func(id string) bool { _, ok := labs.Lab(id); return ok })
+	if err != nil {
+		return nil, fmt.Errorf("load programs from %s:\n%w", dir, err)
+	}
+	return &exam.Service{Programs: progs, Labs: labs, Store: db, Results: db, Log: log}, nil
 }

@@ -87,8 +87,10 @@ type hugoTime struct {
 	median time.Duration
 }
 
-func (h hugoTime) msPerPage() float64 { return float64(h.median.Microseconds()) / 1000 / float64(h.pages) }
-func (h hugoTime) perPage() string    { return fmt.Sprintf("%.2f ms/page", h.msPerPage()) }
+func (h hugoTime) msPerPage() float64 {
+	return float64(h.median.Microseconds()) / 1000 / float64(h.pages)
+}
+func (h hugoTime) perPage() string { return fmt.Sprintf("%.2f ms/page", h.msPerPage()) }
 func (h hugoTime) String() string {
 	return fmt.Sprintf("%d pages, %s (%v)", h.pages, h.perPage(), h.median.Round(time.Millisecond))
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -44,9 +45,13 @@ func (s *Server) accounts() (*auth.Accounts, error) {
 	return s.Accounts, nil
 }
 
-// setSession sets both cookies. Secure when the request came over TLS (a
-// proxy that ends TLS must pass plain HTTP only on a trusted hop).
+// setSession sets both cookies, ending the browser's previous sign-in if it
+// had one. Secure when the request came over TLS (a proxy that ends TLS must
+// pass plain HTTP only on a trusted hop).
 func (s *Server) setSession(w http.ResponseWriter, r *http.Request, sess auth.Session) {
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		s.Accounts.Logout(r.Context(), old.Value)
+	}
 	maxAge := int(s.Accounts.MaxLoginAge.Seconds())
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.ID, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
@@ -94,6 +99,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	acc, sess, err := accounts.Login(r.Context(), req.Email, req.Password, clientIP(r))
+	var ae *auth.Error
+	switch {
+	case err == nil:
+		s.logins.WithLabelValues("ok").Inc()
+	case errors.As(err, &ae) && ae.Code == auth.EUnauthorized:
+		s.logins.WithLabelValues("wrong").Inc()
+	case errors.As(err, &ae) && ae.Code == auth.ELimit:
+		s.logins.WithLabelValues("limited").Inc()
+	}
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,15 @@ func TestLoginCookies(t *testing.T) {
 	if r := ts.do(t, "POST", "/api/sessions/"+s.ID+"/nodes/node1/ticket", "", nil, b.headers(true)...); r.status != 201 {
 		t.Errorf("ticket by cookie: %d %s", r.status, r.body)
 	}
+	// Signing in again from this browser ends its previous sign-in.
+	r = ts.do(t, "POST", "/api/login", "", []byte(`{"email":"alice@example.com","password":"correct horse"}`), b.headers(false)...)
+	if r.status != 200 {
+		t.Fatalf("second login: %d %s", r.status, r.body)
+	}
+	if r := ts.do(t, "GET", "/api/me", "", nil, b.headers(false)...); r.status != 401 {
+		t.Errorf("the replaced sign-in: %d", r.status)
+	}
+	b = browser{session: cookieNamed(r.header, sessionCookie).Value, csrf: cookieNamed(r.header, csrfCookie).Value}
 	// The bearer token still works, beside cookies.
 	if r := ts.do(t, "GET", "/api/sessions/"+s.ID, ts.token(t, acc.ID, auth.Trainee), nil); r.status != 200 {
 		t.Errorf("bearer: %d %s", r.status, r.body)
@@ -176,6 +185,12 @@ func TestLoginFailures(t *testing.T) {
 	_, r := ts.signIn(t, "alice@example.com", "correct horse")
 	if r.status != 429 || r.errorCode(t) != "limit_reached" || r.header.Get("Retry-After") == "" {
 		t.Errorf("after 5 failures: %d %s %q", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	m := ts.do(t, "GET", "/metrics", ts.token(t, "root", auth.Admin), nil)
+	for _, want := range []string{`labd_logins_total{result="wrong"} 6`, `labd_logins_total{result="limited"} 1`} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
+	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/lab/labtest"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -29,6 +31,8 @@ type testServer struct {
 	api    *Server
 	tokens *auth.Tokens
 	rt     *labtest.Runtime
+	db     *sqlite.DB
+	issuer *examtest.Issuer
 }
 
 func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
@@ -64,11 +68,16 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 		t.Fatal(err)
 	}
 	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
-	s := &Server{Labs: svc, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
+	issuer := examtest.NewIssuer()
+	exams := &exam.Service{
+		Programs: exam.NewPrograms(examtest.Program("demo", []string{"demo"}, 8, 5, 5, 0)),
+		Labs:     svc.Catalog(), Store: db, Results: db, Issuer: issuer,
+	}
+	s := &Server{Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
 		Accounts: accounts, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt}
+	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, db: db, issuer: issuer}
 }
 
 func (ts *testServer) token(t *testing.T, user string, role auth.Role) string {

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -147,32 +149,78 @@ func matrixFixtures() map[string]fixture {
 		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
 	}
 	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}
-	// Certificates are public to read; only admins revoke and renew. Each
-	// call uses the owner's live certificate (a new one after a revocation).
-	for p, fx := range map[string]fixture{
-		"GET /api/certificates/{code}":         {access: Public},
-		"POST /api/certificates/{code}/revoke": {access: Roles(auth.Admin)},
-		"POST /api/certificates/{code}/renew":  {access: Roles(auth.Admin)},
-		"GET /v/{code}":                        {access: Public},
-	} {
-		pattern := strings.SplitN(p, " ", 2)[1]
-		fx.call = func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
-			c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest(owner.ID, owner.Name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var body []byte
-			if strings.HasSuffix(pattern, "/revoke") {
-				body = []byte(`{"reason":"the authorization matrix"}`)
-			}
-			return strings.Replace(pattern, "{code}", certificate.Group(c.Code), 1), body
-		}
-		f[p] = fx
-	}
+
+	// Certificates: anyone verifies one; only an admin revokes or renews;
+	// "mine" is the caller's own list.
+	f["GET /api/certificates/{code}"] = fixture{access: Public, call: certificatePath("/api/certificates/{code}", "")}
+	f["GET /v/{code}"] = fixture{access: Public, call: certificatePath("/v/{code}", "")}
+	f["POST /api/certificates/{code}/revoke"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/revoke", `{"reason":"matrix"}`)}
+	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
 	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
 	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
+
+	// Exams and programs: an attempt is its user's alone (not even an admin
+	// submits it: 404). A claim is always the caller's own: each account
+	// claims in its "own" cell and holds the certificate after (that
+	// someone else's work does not count is TestProgramsAndClaim's).
+	own := func(_ auth.Role, own bool) bool { return own }
+	f["GET /api/exams/{exam}/attempt"] = fixture{access: Authenticated, call: fixed("/api/exams/demo/attempt", "")}
+	f["POST /api/exams/{exam}/attempt/{attempt}"] = fixture{access: Authenticated, reach: own, denied: 404,
+		call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			p, err := ts.api.Exams.Start(context.Background(), owner.ID, "demo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/exams/demo/attempt/" + p.ID, []byte(`{"answers":{}}`)
+		}}
+	f["GET /api/programs"] = fixture{access: Authenticated, call: fixed("/api/programs", "")}
+	f["GET /api/programs/{program}"] = fixture{access: Authenticated, call: fixed("/api/programs/demo", "")}
+	f["POST /api/programs/{program}/claim"] = fixture{access: Authenticated,
+		call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			completeProgram(t, ts, owner.ID)
+			return "/api/programs/demo/claim", nil
+		}}
 	return f
+}
+
+// certificatePath issues owner a live certificate (a new one after the
+// matrix revoked or renewed the last) and fills pattern's {code} with it.
+func certificatePath(pattern, body string) func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+	return func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+		c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest(owner.ID, owner.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []byte
+		if body != "" {
+			b = []byte(body)
+		}
+		return strings.ReplaceAll(pattern, "{code}", certificate.Group(c.Code)), b
+	}
+}
+
+// completeProgram passes the lab and the exam of program demo for user.
+func completeProgram(t *testing.T, ts *testServer, user string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := ts.db.SaveSession(ctx, &lab.Session{ID: "passed-" + user, Lab: "demo", Owner: user, State: lab.Ended, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []string{"one", "two"} {
+		ts.db.SaveStepResult(ctx, "passed-"+user, lab.StepResult{Step: st, Passed: true, Checked: time.Now()})
+	}
+	if pr, err := ts.api.Exams.Progress(ctx, user, "demo"); err != nil || pr.Exam.Passed {
+		return
+	}
+	p, err := ts.api.Exams.Start(ctx, user, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, _ := ts.api.Exams.Programs.Program("demo")
+	if _, err := ts.api.Exams.Submit(ctx, user, "demo", p.ID, examtest.Key(p, prog.Bank, true)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestAuthorizationMatrix calls every route of the route table as nobody
@@ -256,5 +304,50 @@ func endAllSessions(ts *testServer) {
 	all, _ := ts.api.Labs.Sessions(ctx, lab.Actor{SeeAll: true}, true)
 	for _, s := range all {
 		ts.api.Labs.Destroy(ctx, lab.Actor{SeeAll: true}, s.ID)
+	}
+}
+
+// TestCSRFOnEveryUnsafeRoute: with the cookie and no X-CSRF-Token, every
+// signed-in route that changes something answers 403 csrf, even for an
+// admin on their own resource; the same call with the header passes.
+func TestCSRFOnEveryUnsafeRoute(t *testing.T) {
+	ts := newTestServer(t)
+	admin, err := ts.api.Accounts.Add(context.Background(), "root@example.com", "Root", auth.Admin, matrixPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := caller{name: "admin (cookie)", acc: admin, cookie: true}
+	fixtures := matrixFixtures()
+	checked := 0
+	for _, rt := range ts.api.routes() {
+		if rt.Method == "GET" || rt.Access.kind == public || rt.Access.kind == ticketed {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		fx, ok := fixtures[key]
+		if !ok {
+			continue // TestAuthorizationMatrix reports it
+		}
+		t.Run(key, func(t *testing.T) {
+			t.Cleanup(func() { endAllSessions(ts) })
+			path, body := fx.call(t, ts, admin)
+			_, hdr := c.credentials(t, ts)
+			withoutHeader := hdr[:2] // the Cookie only
+			r := ts.do(t, rt.Method, path, "", body, withoutHeader...)
+			if r.status != 403 || r.errorCode(t) != "csrf" {
+				t.Errorf("without X-CSRF-Token: %d %s", r.status, r.body)
+			}
+			wrong := append(append([]string{}, withoutHeader...), csrfHeader, "forged")
+			if r := ts.do(t, rt.Method, path, "", body, wrong...); r.status != 403 {
+				t.Errorf("with a wrong X-CSRF-Token: %d %s", r.status, r.body)
+			}
+			if r := ts.do(t, rt.Method, path, "", body, hdr...); r.status >= 400 {
+				t.Errorf("with the header: %d %s", r.status, r.body)
+			}
+		})
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d unsafe routes checked", checked)
 	}
 }

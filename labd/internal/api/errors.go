@@ -10,6 +10,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -29,10 +30,31 @@ var statusOf = map[string]int{
 	lab.EInvalid:  http.StatusBadRequest,
 	lab.ELimit:    http.StatusTooManyRequests,
 
+	auth.EUnauthorized: http.StatusUnauthorized,
+	auth.EForbidden:    http.StatusForbidden,
+	auth.EExpired:      http.StatusGone,
+
+	"invalid_roster": http.StatusBadRequest, // class.RosterError
+
 	certificate.EUnavailable: http.StatusServiceUnavailable,
-	auth.EUnauthorized:       http.StatusUnauthorized,
-	auth.EForbidden:          http.StatusForbidden,
-	auth.EExpired:            http.StatusGone,
+
+	exam.EDeadline:     http.StatusConflict,
+	exam.ENoAttempts:   http.StatusConflict,
+	exam.EPassed:       http.StatusConflict,
+	exam.ERequirements: http.StatusConflict,
+}
+
+// coded is any domain's error with a code from statusOf; the API needs
+// not import the domain to map it.
+type coded interface {
+	error
+	ErrorCode() string
+}
+
+// detailed errors add structured details to their message, such as the
+// bad lines of a roster.
+type detailed interface {
+	ErrorDetails() any
 }
 
 // writeError answers with {"error":{"code","message"}} and the fitting status.
@@ -42,8 +64,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	status, code, msg := http.StatusInternalServerError, "internal", "something went wrong on the server"
 	var he *httpError
 	var le *lab.Error
-	var ce *certificate.Error
 	var ae *auth.Error
+	var ce coded
+	var details any
 	switch {
 	case errors.As(err, &he):
 		status, code, msg = he.status, he.code, he.message
@@ -52,12 +75,16 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		if le.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
 		}
-	case errors.As(err, &ce) && statusOf[ce.Code] != 0:
-		status, code, msg = statusOf[ce.Code], ce.Code, ce.Message
 	case errors.As(err, &ae) && statusOf[ae.Code] != 0:
 		status, code, msg = statusOf[ae.Code], ae.Code, ae.Message
 		if ae.RetryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+		}
+	case errors.As(err, &ce) && statusOf[ce.ErrorCode()] != 0:
+		// Any other domain's coded error, such as a refused roster.
+		status, code, msg = statusOf[ce.ErrorCode()], ce.ErrorCode(), ce.Error()
+		if d, ok := ce.(detailed); ok {
+			details = d.ErrorDetails()
 		}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client left
@@ -69,6 +96,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		Details any    `json:"details,omitempty"`
 	}
-	writeJSON(w, status, map[string]body{"error": {Code: code, Message: msg}})
+	writeJSON(w, status, map[string]body{"error": {Code: code, Message: msg, Details: details}})
 }

@@ -86,5 +86,11 @@ func (s *Server) routes() []route {
 		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
 		{"GET", "/.well-known/jwks.json", Public, s.jwks},
 		{"GET", "/status/revocation/{n}", Public, s.statusList},
+		// Exams and certification programs: each caller sits and sees only their own.
+		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
+		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
+		{"GET", "/api/programs", Authenticated, s.listPrograms},
+		{"GET", "/api/programs/{program}", Authenticated, s.getProgram},
+		{"POST", "/api/programs/{program}/claim", Authenticated, s.claimProgram},
 	}
 }

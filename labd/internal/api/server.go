@@ -22,6 +22,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -33,7 +34,9 @@ type Checker interface {
 
 // Server serves the API.
 type Server struct {
-	Labs      *lab.Service
+	Labs *lab.Service
+	// Exams runs certification programs and exams; nil answers their routes 404.
+	Exams     *exam.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
 	// Origins may open terminals besides the site's own origin.
@@ -52,6 +55,7 @@ type Server struct {
 
 	handler http.Handler
 	metrics http.Handler
+	logins  *prometheus.CounterVec // sign-in attempts by result
 }
 
 // maxBody bounds request bodies; the API takes only small JSON documents.
@@ -68,7 +72,9 @@ func (s *Server) Handler() http.Handler {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
-	s.Registry.MustRegister(sessionCollector{s.Labs})
+	s.logins = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "labd_logins_total",
+		Help: "Sign-in attempts by result: ok, wrong (e-mail or password), limited (rate limit)."}, []string{"result"})
+	s.Registry.MustRegister(sessionCollector{s.Labs}, s.logins)
 	s.metrics = promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {

@@ -82,7 +82,6 @@ func TestParseRosterTooLong(t *testing.T) {
 	}
 }
 
-
 func FuzzParseRoster(f *testing.F) {
 	f.Add([]byte("name,email\nA,a@example.com\n"))
 	f.Add([]byte("A;a@example.com\nB;b@example.com"))

@@ -13,32 +13,32 @@ import (
 
 // Definition is a parsed and validated labs/<id>/lab.yaml.
 type Definition struct {
-	ID          string   `lab:"id,required"`
-	Title       Text     `lab:"title,required"`
-	Summary     Text     `lab:"summary"`
-	Duration    Duration `lab:"duration,required"`
-	TimeLimit   Duration `lab:"time_limit"`
-	IdleTimeout Duration `lab:"idle_timeout"`
-	ExtendBy    Duration `lab:"extend_by"`
-	Nodes       []Node   `lab:"nodes,required"`
-	Setup       []Script `lab:"setup"`
-	Steps       []Step   `lab:"steps,required"`
-	File        string   `lab:"-"` // path of lab.yaml
-	Dir         string   `lab:"-"` // the lab's folder
+	ID          string   `field:"id,required"`
+	Title       Text     `field:"title,required"`
+	Summary     Text     `field:"summary"`
+	Duration    Duration `field:"duration,required"`
+	TimeLimit   Duration `field:"time_limit"`
+	IdleTimeout Duration `field:"idle_timeout"`
+	ExtendBy    Duration `field:"extend_by"`
+	Nodes       []Node   `field:"nodes,required"`
+	Setup       []Script `field:"setup"`
+	Steps       []Step   `field:"steps,required"`
+	File        string   `field:"-"` // path of lab.yaml
+	Dir         string   `field:"-"` // the lab's folder
 }
 
 // Node is one container of a lab environment.
 type Node struct {
-	Name     string   `lab:"name,required"`
-	Image    string   `lab:"image,required"`
-	Memory   Size     `lab:"memory"`
-	CPUs     float64  `lab:"cpus"`
-	Pids     int64    `lab:"pids"`
-	Terminal bool     `lab:"terminal"`
-	Volumes  []string `lab:"volumes"` // absolute paths inside the node kept on a session volume
+	Name     string   `field:"name,required"`
+	Image    string   `field:"image,required"`
+	Memory   Size     `field:"memory"`
+	CPUs     float64  `field:"cpus"`
+	Pids     int64    `field:"pids"`
+	Terminal bool     `field:"terminal"`
+	Volumes  []string `field:"volumes"` // absolute paths inside the node kept on a session volume
 	// Command is the node's main process; by default it only waits. A Ceph
 	// node's starts the daemons the node holds, as a server does at boot.
-	Command []string `lab:"command"`
+	Command []string `field:"command"`
 }
 
 // Script is one setup action, run after every node has started, in order:
@@ -46,14 +46,14 @@ type Node struct {
 // (nodes), or a copy of a file or folder from one node to others (copy,
 // from, to). The script's body is read from the lab folder at load time.
 type Script struct {
-	Node    string   `lab:"node"`
-	Nodes   []string `lab:"nodes"`
-	Script  string   `lab:"script"` // path relative to the lab folder
-	Copy    string   `lab:"copy"`   // an absolute path in the node from
-	From    string   `lab:"from"`
-	To      []string `lab:"to"`
-	Timeout Duration `lab:"timeout"`
-	Body    string   `lab:"-"`
+	Node    string   `field:"node"`
+	Nodes   []string `field:"nodes"`
+	Script  string   `field:"script"` // path relative to the lab folder
+	Copy    string   `field:"copy"`   // an absolute path in the node from
+	From    string   `field:"from"`
+	To      []string `field:"to"`
+	Timeout Duration `field:"timeout"`
+	Body    string   `field:"-"`
 }
 
 // Targets are the nodes a script runs on.
@@ -66,26 +66,26 @@ func (s Script) Targets() []string {
 
 // Step is one task of a lab, with its check.
 type Step struct {
-	ID       string   `lab:"id,required"`
-	Title    Text     `lab:"title,required"`
-	Text     string   `lab:"text,required"` // steps/01-x: the .zh.md and .en.md beside it
-	Check    Check    `lab:"check,required"`
-	Hint     Text     `lab:"hint"`
-	Solution Solution `lab:"solution,required"`
+	ID       string   `field:"id,required"`
+	Title    Text     `field:"title,required"`
+	Text     string   `field:"text,required"` // steps/01-x: the .zh.md and .en.md beside it
+	Check    Check    `field:"check,required"`
+	Hint     Text     `field:"hint"`
+	Solution Solution `field:"solution,required"`
 	// Faults are applied when the step is entered: when the session becomes
 	// ready for the first step, else when the step before it first passes.
-	Faults []Fault `lab:"faults"`
+	Faults []Fault `field:"faults"`
 }
 
 // Fault breaks something on purpose, for a trainee to find and repair: a
 // script run on a node, or an action on the node itself.
 type Fault struct {
-	Node   string `lab:"node,required"`
-	Script string `lab:"script"`
-	Action string `lab:"action"` // stop, kill, start, disconnect, connect, fill
-	Path   string `lab:"path"`   // fill: a folder on the file system to fill
-	Size   Size   `lab:"size"`   // fill: how much to write there
-	Body   string `lab:"-"`
+	Node   string `field:"node,required"`
+	Script string `field:"script"`
+	Action string `field:"action"` // stop, kill, start, disconnect, connect, fill
+	Path   string `field:"path"`   // fill: a folder on the file system to fill
+	Size   Size   `field:"size"`   // fill: how much to write there
+	Body   string `field:"-"`
 }
 
 // FaultActions are what a Fault's action may be.
@@ -118,7 +118,7 @@ type Solution struct {
 	Body   string
 }
 
-func (s *Solution) decodeNode(n *yaml.Node) error {
+func (s *Solution) DecodeNode(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		s.Script = n.Value
@@ -149,23 +149,23 @@ func (s *Solution) decodeNode(n *yaml.Node) error {
 // Check decides whether a step is done: a command (run) or a script file run in
 // a node; exit 0 passes, and lines starting "FAIL:" are shown to the trainee.
 type Check struct {
-	Node    string   `lab:"node,required"`
-	Run     string   `lab:"run"`
-	Script  string   `lab:"script"`
-	Timeout Duration `lab:"timeout"`
-	Body    string   `lab:"-"` // the command or the script's text
+	Node    string   `field:"node,required"`
+	Run     string   `field:"run"`
+	Script  string   `field:"script"`
+	Timeout Duration `field:"timeout"`
+	Body    string   `field:"-"` // the command or the script's text
 }
 
 // Text is a bilingual string.
 type Text struct {
-	ZH string `lab:"zh,required" json:"zh"`
-	EN string `lab:"en,required" json:"en"`
+	ZH string `field:"zh,required" json:"zh"`
+	EN string `field:"en,required" json:"en"`
 }
 
 // Duration is a time.Duration written as "45m" or "2h".
 type Duration time.Duration
 
-func (d *Duration) decodeNode(n *yaml.Node) error {
+func (d *Duration) DecodeNode(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
 		return fmt.Errorf("want a duration such as 45m or 2h, found %q", n.Value)
@@ -209,7 +209,7 @@ func ParseSize(s string) (Size, error) {
 	return Size(f * mult), nil
 }
 
-func (s *Size) decodeNode(n *yaml.Node) error {
+func (s *Size) DecodeNode(n *yaml.Node) error {
 	v, err := ParseSize(n.Value)
 	if err != nil {
 		return err

@@ -9,7 +9,15 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/xsky-academy/academy/labd/internal/strictyaml"
 )
+
+// FieldError is one problem in a lab file: file:line: field: message.
+type FieldError = strictyaml.FieldError
+
+// FieldErrors is every problem found in one or more files.
+type FieldErrors = strictyaml.FieldErrors
 
 // Catalog is the set of labs labd serves, loaded from the labs folder.
 type Catalog struct {
@@ -75,7 +83,7 @@ func LoadCatalog(dir string) (*Catalog, error) {
 		defs = append(defs, d)
 	}
 	if len(errs) > 0 {
-		return nil, errs.sorted()
+		return nil, errs.Sorted()
 	}
 	return NewCatalog(defs...), nil
 }
@@ -102,29 +110,29 @@ var (
 // (step texts, scripts) are looked up in dir, the lab's folder.
 func ParseDefinition(file string, data []byte, dir fs.FS) (*Definition, error) {
 	d := &Definition{File: file, Dir: filepath.Dir(file)}
-	dec := decodeYAML(file, data, d)
+	dec := strictyaml.Decode(file, data, d)
 	// Check the meaning too, unless the file is not a mapping at all, so one
 	// run shows every problem.
-	if len(dec.errs) == 0 || dec.errs[0].Field != "" {
-		v := validator{decoder: dec, dir: dir}
+	if dec.Decoded() {
+		v := validator{Decoder: dec, dir: dir}
 		v.validate(d)
 	}
-	if len(dec.errs) > 0 {
-		return nil, dec.errs.sorted()
+	if errs := dec.Errs(); errs != nil {
+		return nil, errs
 	}
 	return d, nil
 }
 
 type validator struct {
-	*decoder
+	*strictyaml.Decoder
 	dir fs.FS
 }
 
 func (v *validator) validate(d *Definition) {
 	if !idPattern.MatchString(d.ID) {
-		v.fail("id", "want lowercase letters, digits and dashes (at most 63), found %q", d.ID)
+		v.Fail("id", "want lowercase letters, digits and dashes (at most 63), found %q", d.ID)
 	} else if base := filepath.Base(d.Dir); base != "." && base != d.ID {
-		v.fail("id", "must match the lab's folder name %q", base)
+		v.Fail("id", "must match the lab's folder name %q", base)
 	}
 	v.text("title", d.Title)
 	if d.TimeLimit == 0 {
@@ -137,17 +145,17 @@ func (v *validator) validate(d *Definition) {
 		d.ExtendBy = Duration(min(DefaultExtendBy, d.TimeLimit.D()))
 	}
 	if d.TimeLimit < d.Duration {
-		v.fail("time_limit", "%s is shorter than the lab's duration %s", d.TimeLimit, d.Duration)
+		v.Fail("time_limit", "%s is shorter than the lab's duration %s", d.TimeLimit, d.Duration)
 	}
 	if d.ExtendBy > d.TimeLimit {
-		v.fail("extend_by", "%s is longer than time_limit %s", d.ExtendBy, d.TimeLimit)
+		v.Fail("extend_by", "%s is longer than time_limit %s", d.ExtendBy, d.TimeLimit)
 	}
 
 	if len(d.Nodes) == 0 {
-		v.fail("nodes", "a lab needs at least one node")
+		v.Fail("nodes", "a lab needs at least one node")
 	}
 	if len(d.Nodes) > MaxNodes {
-		v.fail("nodes", "at most %d nodes, found %d", MaxNodes, len(d.Nodes))
+		v.Fail("nodes", "at most %d nodes, found %d", MaxNodes, len(d.Nodes))
 	}
 	nodes := map[string]bool{}
 	for i := range d.Nodes {
@@ -155,40 +163,40 @@ func (v *validator) validate(d *Definition) {
 		p := fmt.Sprintf("nodes[%d]", i)
 		switch {
 		case !idPattern.MatchString(n.Name):
-			v.fail(p+".name", "want a host name (lowercase letters, digits, dashes), found %q", n.Name)
+			v.Fail(p+".name", "want a host name (lowercase letters, digits, dashes), found %q", n.Name)
 		case nodes[n.Name]:
-			v.fail(p+".name", "duplicate node name %q", n.Name)
+			v.Fail(p+".name", "duplicate node name %q", n.Name)
 		}
 		nodes[n.Name] = true
 		if !imagPattern.MatchString(n.Image) {
-			v.fail(p+".image", "want an image name such as academy/base, found %q", n.Image)
+			v.Fail(p+".image", "want an image name such as academy/base, found %q", n.Image)
 		}
 		if n.Memory == 0 {
 			n.Memory = DefaultMemory
 		}
 		if n.Memory < 16<<20 || n.Memory > 64<<30 {
-			v.fail(p+".memory", "want between 16Mi and 64Gi, found %s", n.Memory)
+			v.Fail(p+".memory", "want between 16Mi and 64Gi, found %s", n.Memory)
 		}
 		if n.CPUs == 0 {
 			n.CPUs = DefaultCPUs
 		}
 		if n.CPUs < 0.01 || n.CPUs > 64 || math.IsNaN(n.CPUs) {
-			v.fail(p+".cpus", "want between 0.01 and 64, found %v", n.CPUs)
+			v.Fail(p+".cpus", "want between 0.01 and 64, found %v", n.CPUs)
 		}
 		if n.Pids == 0 {
 			n.Pids = DefaultPids
 		}
 		if n.Pids < 16 || n.Pids > 65536 {
-			v.fail(p+".pids", "want between 16 and 65536, found %d", n.Pids)
+			v.Fail(p+".pids", "want between 16 and 65536, found %d", n.Pids)
 		}
 		if n.Command == nil {
 			n.Command = DefaultCommand
 		} else if len(n.Command) == 0 || n.Command[0] == "" {
-			v.fail(p+".command", "want a program and its arguments")
+			v.Fail(p+".command", "want a program and its arguments")
 		}
 		for j, vol := range n.Volumes {
 			if !strings.HasPrefix(vol, "/") || strings.Contains(vol, "..") || vol == "/" {
-				v.fail(fmt.Sprintf("%s.volumes[%d]", p, j), "want an absolute path inside the node, found %q", vol)
+				v.Fail(fmt.Sprintf("%s.volumes[%d]", p, j), "want an absolute path inside the node, found %q", vol)
 			}
 		}
 	}
@@ -199,23 +207,23 @@ func (v *validator) validate(d *Definition) {
 		switch {
 		case s.Copy != "":
 			if s.Script != "" || s.Node != "" || len(s.Nodes) > 0 {
-				v.fail(p, "a copy takes from and to, not node, nodes or script")
+				v.Fail(p, "a copy takes from and to, not node, nodes or script")
 			}
 			if !strings.HasPrefix(s.Copy, "/") || strings.Contains(s.Copy, "..") || s.Copy == "/" {
-				v.fail(p+".copy", "want an absolute path inside the node, found %q", s.Copy)
+				v.Fail(p+".copy", "want an absolute path inside the node, found %q", s.Copy)
 			}
 			v.node(p+".from", s.From, nodes)
 			if len(s.To) == 0 {
-				v.fail(p+".to", "copy to which nodes?")
+				v.Fail(p+".to", "copy to which nodes?")
 			}
 			for j, n := range s.To {
 				v.node(fmt.Sprintf("%s.to[%d]", p, j), n, nodes)
 			}
 		case s.Script == "":
-			v.fail(p, "want a script (with node or nodes) or a copy (with from and to)")
+			v.Fail(p, "want a script (with node or nodes) or a copy (with from and to)")
 		default:
 			if (s.Node == "") == (len(s.Nodes) == 0) {
-				v.fail(p, "give node or nodes, one of them")
+				v.Fail(p, "give node or nodes, one of them")
 			}
 			if s.Node != "" {
 				v.node(p+".node", s.Node, nodes)
@@ -231,7 +239,7 @@ func (v *validator) validate(d *Definition) {
 	}
 
 	if len(d.Steps) == 0 {
-		v.fail("steps", "a lab needs at least one step")
+		v.Fail("steps", "a lab needs at least one step")
 	}
 	steps := map[string]bool{}
 	for i := range d.Steps {
@@ -239,9 +247,9 @@ func (v *validator) validate(d *Definition) {
 		p := fmt.Sprintf("steps[%d]", i)
 		switch {
 		case !idPattern.MatchString(s.ID):
-			v.fail(p+".id", "want lowercase letters, digits and dashes, found %q", s.ID)
+			v.Fail(p+".id", "want lowercase letters, digits and dashes, found %q", s.ID)
 		case steps[s.ID]:
-			v.fail(p+".id", "duplicate step id %q", s.ID)
+			v.Fail(p+".id", "duplicate step id %q", s.ID)
 		}
 		steps[s.ID] = true
 		v.text(p+".title", s.Title)
@@ -252,13 +260,13 @@ func (v *validator) validate(d *Definition) {
 		v.node(p+".check.node", c.Node, nodes)
 		switch {
 		case c.Run != "" && c.Script != "":
-			v.fail(p+".check", "give run or script, not both")
+			v.Fail(p+".check", "give run or script, not both")
 		case c.Run != "":
 			c.Body = c.Run
 		case c.Script != "":
 			c.Body = v.script(p+".check.script", c.Script)
 		default:
-			v.fail(p+".check", "missing run or script")
+			v.Fail(p+".check", "missing run or script")
 		}
 		if c.Timeout == 0 {
 			c.Timeout = Duration(DefaultCheckTimeout)
@@ -269,12 +277,12 @@ func (v *validator) validate(d *Definition) {
 			v.node(fp+".node", f.Node, nodes)
 			switch {
 			case (f.Script == "") == (f.Action == ""):
-				v.fail(fp, "give script or action, one of them")
+				v.Fail(fp, "give script or action, one of them")
 			case f.Script != "":
 				f.Body = v.script(fp+".script", f.Script)
 			default:
 				if field, msg := validFault(*f); msg != "" {
-					v.fail(fp+"."+field, "%s", msg)
+					v.Fail(fp+"."+field, "%s", msg)
 				}
 			}
 		}
@@ -288,28 +296,28 @@ func (v *validator) validate(d *Definition) {
 
 func (v *validator) text(path string, t Text) {
 	if strings.TrimSpace(t.ZH) == "" {
-		v.fail(path+".zh", "empty")
+		v.Fail(path+".zh", "empty")
 	}
 	if strings.TrimSpace(t.EN) == "" {
-		v.fail(path+".en", "empty")
+		v.Fail(path+".en", "empty")
 	}
 }
 
 func (v *validator) node(path, name string, nodes map[string]bool) {
 	if !nodes[name] {
-		v.fail(path, "no node named %q in nodes", name)
+		v.Fail(path, "no node named %q in nodes", name)
 	}
 }
 
 // file checks that name exists in the lab folder and stays inside it.
 func (v *validator) file(path, name string) []byte {
 	if !fs.ValidPath(name) || strings.HasPrefix(name, "/") {
-		v.fail(path, "want a path inside the lab folder, found %q", name)
+		v.Fail(path, "want a path inside the lab folder, found %q", name)
 		return nil
 	}
 	data, err := fs.ReadFile(v.dir, name)
 	if err != nil {
-		v.fail(path, "file %s not found in the lab folder", name)
+		v.Fail(path, "file %s not found in the lab folder", name)
 		return nil
 	}
 	return data
@@ -318,7 +326,7 @@ func (v *validator) file(path, name string) []byte {
 func (v *validator) script(path, name string) string {
 	data := v.file(path, name)
 	if data != nil && len(data) > 100<<10 {
-		v.fail(path, "script %s is larger than 100 KiB", name)
+		v.Fail(path, "script %s is larger than 100 KiB", name)
 	}
 	return string(data)
 }

@@ -139,8 +139,8 @@ type Filter struct {
 	Owner string // "" for any
 	// Owners, when not empty, also admits these owners (with Owner: either).
 	Owners []string
-	Live  bool   // only provisioning or ready
-	Limit int    // 0 for no limit
+	Live   bool // only provisioning or ready
+	Limit  int  // 0 for no limit
 }
 
 // Shell is an interactive shell in a node, on a terminal: its output is

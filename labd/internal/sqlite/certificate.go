@@ -50,6 +50,12 @@ const (
 	querySubject       = `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`
 )
 
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // txStmt is a prepared statement in tx, or in the database when tx is nil.
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	s, err := db.stmt(ctx, query)

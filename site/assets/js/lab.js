@@ -1,40 +1,25 @@
 // The lab page: start a lab session, work in its nodes' terminals, check the
-// steps, watch the time. It talks to labd's API and nothing else.
+// steps, watch the time. The page (built from labs/<id>/) holds the lab's
+// text and steps; this talks to labd's API through api.js and nothing else.
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
 import { TTY } from "./tty.js";
+import { api, signInURL } from "./api.js";
 
 const root = document.getElementById("lab");
-const lang = root.dataset.lang;
 const t = JSON.parse(root.dataset.i18n);
 const $ = (id) => document.getElementById(id);
-const labID = new URLSearchParams(location.search).get("id") || "";
+const labID = root.dataset.lab;
 const TOKEN = "labd.token";
 
-class APIError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
+// call is api() that turns a 401 into the sign-in notice.
+async function call(method, path, body) {
+  try {
+    return await api(method, path, body);
+  } catch (e) {
+    if (e.status === 401) askSignIn();
+    throw e;
   }
-}
-
-async function api(method, path, body) {
-  const headers = { Authorization: "Bearer " + sessionStorage.getItem(TOKEN) };
-  if (body) headers["Content-Type"] = "application/json";
-  const r = await fetch("/api" + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  if (r.status === 204) return null;
-  const data = await r.json().catch(() => ({}));
-  if (!r.ok) {
-    const e = data.error || {};
-    if (r.status === 401) askToken();
-    throw new APIError(r.status, e.code, e.message || r.statusText);
-  }
-  return data;
-}
-
-function text(v) {
-  return v ? v[lang] || v.en || "" : "";
 }
 
 function status(msg, kind) {
@@ -43,8 +28,9 @@ function status(msg, kind) {
   s.dataset.kind = kind || "";
 }
 
-function askToken() {
-  $("token-form").hidden = false;
+function askSignIn() {
+  $("signin-link").href = signInURL(root.dataset.lang);
+  $("signin").hidden = false;
 }
 
 $("token-form").addEventListener("submit", (e) => {
@@ -58,47 +44,26 @@ const ttys = {};
 window.academyLab = { ttys }; // for tests and the curious
 
 async function load() {
-  if (!sessionStorage.getItem(TOKEN)) return askToken();
-  try {
-    lab = await api("GET", "/labs/" + encodeURIComponent(labID));
-  } catch (e) {
-    return status(e.message, "error");
+  for (const li of $("steps").children) {
+    const btn = li.querySelector("button.check");
+    btn.addEventListener("click", () => check(li.dataset.step, li, btn));
   }
-  document.title = text(lab.title) + " · " + document.title;
-  $("lab-title").textContent = text(lab.title);
-  $("summary").textContent = text(lab.summary);
-  renderSteps();
-  const live = await api("GET", "/sessions?live=1");
-  const mine = live.find((s) => s.lab === lab.id);
+  let live;
+  try {
+    live = await call("GET", "/sessions?live=1");
+  } catch (e) {
+    if (e.status !== 401) status(e.message, "error");
+    return;
+  }
+  const mine = live.find((s) => s.lab === labID);
   if (mine) show(await waitReady(mine));
 }
 
-function renderSteps() {
-  const ol = $("steps");
-  ol.replaceChildren();
-  for (const st of lab.steps) {
-    const li = document.createElement("li");
-    li.id = "step-" + st.id;
-    const h = document.createElement("h3");
-    h.textContent = text(st.title);
-    const btn = document.createElement("button");
-    btn.type = "button";
-    btn.textContent = t.check;
-    btn.className = "check";
-    btn.disabled = true;
-    btn.addEventListener("click", () => check(st.id, li, btn));
-    const out = document.createElement("output");
-    li.append(h, btn, out);
-    if (st.hint) {
-      const d = document.createElement("details");
-      const s = document.createElement("summary");
-      s.textContent = t.hint;
-      const p = document.createElement("p");
-      p.textContent = text(st.hint);
-      d.append(s, p);
-      li.append(d);
-    }
-    ol.append(li);
+function clearSteps() {
+  for (const li of $("steps").children) {
+    delete li.dataset.passed;
+    li.querySelector("output").textContent = "";
+    li.querySelector("button.check").disabled = true;
   }
 }
 
@@ -107,7 +72,7 @@ async function check(step, li, btn) {
   const out = li.querySelector("output");
   out.textContent = t.checking;
   try {
-    const r = await api("POST", `/sessions/${session.id}/steps/${step}/check`);
+    const r = await call("POST", `/sessions/${session.id}/steps/${step}/check`);
     li.dataset.passed = r.passed;
     out.textContent = r.passed ? "✓ " + t.passed : r.output.replace(/^FAIL: ?/gm, "") || t.failed;
   } catch (e) {
@@ -118,7 +83,7 @@ async function check(step, li, btn) {
 
 async function waitReady(s) {
   status(t.starting, "busy");
-  while (s.state === "provisioning") s = await api("GET", `/sessions/${s.id}?wait=30s`);
+  while (s.state === "provisioning") s = await call("GET", `/sessions/${s.id}?wait=30s`);
   return s;
 }
 
@@ -148,8 +113,9 @@ function show(s) {
 
 function tick() {
   const left = Math.max(0, new Date(session.expires_at) - Date.now());
-  const m = Math.floor(left / 60000), sec = Math.floor((left % 60000) / 1000);
-  $("timer").textContent = `${t.timeLeft} ${m}:${String(sec).padStart(2, "0")}`;
+  const h = Math.floor(left / 3600000), m = Math.floor((left % 3600000) / 60000), sec = Math.floor((left % 60000) / 1000);
+  const mm = h ? `${h}:${String(m).padStart(2, "0")}` : String(m);
+  $("timer").textContent = `${t.timeLeft} ${mm}:${String(sec).padStart(2, "0")}`;
 }
 
 function renderTabs(nodes) {
@@ -159,19 +125,28 @@ function renderTabs(nodes) {
   nodes.forEach((n, i) => {
     const tab = document.createElement("button");
     tab.type = "button";
-    tab.role = "tab";
+    tab.setAttribute("role", "tab");
     tab.id = "tab-" + n.name;
     tab.textContent = n.name;
     tab.setAttribute("aria-controls", "pane-" + n.name);
     const pane = document.createElement("div");
     pane.id = "pane-" + n.name;
-    pane.role = "tabpanel";
+    pane.setAttribute("role", "tabpanel");
     pane.className = "pane";
     pane.setAttribute("aria-labelledby", tab.id);
     const state = document.createElement("span");
     state.className = "tty-state";
     tab.append(" ", state);
     tab.addEventListener("click", () => select(n.name));
+    tab.addEventListener("keydown", (e) => {
+      // The tabs pattern: arrows move between the nodes' tabs.
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (!step) return;
+      e.preventDefault();
+      const next = nodes[(i + step + nodes.length) % nodes.length].name;
+      select(next);
+      $("tab-" + next).focus();
+    });
     tabs.append(tab);
     panes.append(pane);
     if (i === 0) select(n.name);
@@ -179,7 +154,11 @@ function renderTabs(nodes) {
 }
 
 function select(node) {
-  for (const tab of $("tabs").children) tab.setAttribute("aria-selected", tab.id === "tab-" + node);
+  for (const tab of $("tabs").children) {
+    const on = tab.id === "tab-" + node;
+    tab.setAttribute("aria-selected", on);
+    tab.tabIndex = on ? 0 : -1;
+  }
   for (const pane of $("panes").children) pane.hidden = pane.id !== "pane-" + node;
   if (!ttys[node]) open(node);
   else ttys[node].fit.fit();
@@ -206,7 +185,7 @@ function open(node) {
       `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/sessions/${session.id}/nodes/${node}/terminal?from=${from}&cols=${cols}&rows=${rows}`,
     ticket: async () => {
       try {
-        return (await api("POST", `/sessions/${session.id}/nodes/${node}/ticket`)).ticket;
+        return (await call("POST", `/sessions/${session.id}/nodes/${node}/ticket`)).ticket;
       } catch (e) {
         if (e.status && e.status < 500) e.final = true;
         throw e;
@@ -230,7 +209,7 @@ window.addEventListener("resize", () => {
 $("start").addEventListener("click", async () => {
   $("start").disabled = true;
   try {
-    show(await waitReady(await api("POST", "/sessions", { lab: labID })));
+    show(await waitReady(await call("POST", "/sessions", { lab: labID })));
   } catch (e) {
     status(e.message, "error");
   }
@@ -239,7 +218,7 @@ $("start").addEventListener("click", async () => {
 
 $("extend").addEventListener("click", async () => {
   try {
-    session = await api("POST", `/sessions/${session.id}/extend`);
+    session = await call("POST", `/sessions/${session.id}/extend`);
     tick();
   } catch (e) {
     status(e.message, "error");
@@ -247,20 +226,22 @@ $("extend").addEventListener("click", async () => {
 });
 
 $("reset").addEventListener("click", async () => {
+  if (!confirm(t.confirmReset)) return;
   for (const k of Object.keys(ttys)) {
     ttys[k].tty.end();
     delete ttys[k];
   }
-  renderSteps();
+  clearSteps();
   try {
-    show(await waitReady(await api("POST", `/sessions/${session.id}/reset`)));
+    show(await waitReady(await call("POST", `/sessions/${session.id}/reset`)));
   } catch (e) {
     status(e.message, "error");
   }
 });
 
 $("end").addEventListener("click", async () => {
-  await api("DELETE", `/sessions/${session.id}`).catch(() => {});
+  if (!confirm(t.confirmEnd)) return;
+  await call("DELETE", `/sessions/${session.id}`).catch(() => {});
   for (const k of Object.keys(ttys)) ttys[k].tty.end();
   clearInterval(timer);
   location.reload();

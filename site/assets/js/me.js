@@ -52,16 +52,15 @@ async function load() {
   $("labs").hidden = sessions.length === 0;
   $("no-labs").hidden = sessions.length !== 0;
 
-  // GET /api/me/certificates: [{code, status, program: {id, name: {zh, en}}, ...}].
+  // Certificates come with the certificates work; until labd has the route, show nothing.
   try {
-    const certs = await api("GET", "/me/certificates");
-    const list = Array.isArray(certs) ? certs : certs.certificates || [];
+    const list = await api("GET", `/me/certificates?lang=${lang}`);
     for (const c of list) {
-      const name = (c.program && c.program.name) || {};
-      const title = name[lang] || name.en || c.code;
-      const li = el("li", {}, `${title} `);
-      if (c.status) li.append(el("span", { className: "muted" }, `(${c.status}) `));
-      if (c.code) li.append(el("a", { href: `/v/${encodeURIComponent(c.code)}` }, t.verify));
+      const name = c.program && c.program.name ? c.program.name[lang] || c.program.name.en : c.code;
+      const li = el("li", {}, el("strong", {}, name), " ");
+      li.append(el("span", { className: "muted" }, `${t.certStates[c.status] || c.status} · ${when(c.issued_at)} `));
+      li.append(el("a", { href: c.verify_url || `/v/${encodeURIComponent(c.code)}` }, t.verify));
+      if (c.pdf_url) li.append(" · ", el("a", { href: c.pdf_url }, "PDF"));
       $("cert-list").append(li);
     }
     $("no-certs").hidden = list.length !== 0;

@@ -1,4 +1,8 @@
-package lab
+// Package strictyaml decodes YAML files into Go structs strictly: unknown
+// fields, missing required fields and values of the wrong kind are errors,
+// each with its file, line and field path, and every problem of a file is
+// reported at once. Lab files and certification programs share it.
+package strictyaml
 
 import (
 	"fmt"
@@ -10,7 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// FieldError is one problem in a lab file, printed as file:line: field: message
+// FieldError is one problem in a file, printed as file:line: field: message
 // so an editor can jump to it.
 type FieldError struct {
 	File  string
@@ -38,7 +42,8 @@ func (es FieldErrors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func (es FieldErrors) sorted() FieldErrors {
+// Sorted orders es by file, then line, and returns it.
+func (es FieldErrors) Sorted() FieldErrors {
 	sort.SliceStable(es, func(i, j int) bool {
 		if es[i].File != es[j].File {
 			return es[i].File < es[j].File
@@ -48,24 +53,43 @@ func (es FieldErrors) sorted() FieldErrors {
 	return es
 }
 
-// unmarshaler is a type that decodes itself from a YAML node (durations,
+// Unmarshaler is a type that decodes itself from a YAML node (durations,
 // sizes). It returns a plain message; the decoder adds file, line and field.
-type unmarshaler interface {
-	decodeNode(n *yaml.Node) error
+type Unmarshaler interface {
+	DecodeNode(n *yaml.Node) error
 }
 
-// decoder decodes YAML nodes into structs strictly: unknown fields, missing
+// Decoder decodes YAML nodes into structs strictly: unknown fields, missing
 // required fields and wrong kinds are all errors, and every error carries the
-// line and the field path. Struct fields are named by the `lab` tag:
-// `lab:"name"` or `lab:"name,required"`. It collects every error instead of
-// stopping at the first, so one run of `labd validate` shows them all.
-type decoder struct {
+// line and the field path. Struct fields are named by the `field` tag:
+// `field:"name"` or `field:"name,required"`; fields without it are not read.
+// It collects every error instead of stopping at the first, so one run of
+// `labd validate` shows them all. Checks made after decoding add theirs
+// with Fail.
+type Decoder struct {
 	file  string
 	errs  FieldErrors
 	lines map[string]int // field path -> line, for checks made after decoding
 }
 
-func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
+// Errs returns the problems found so far, in line order, or nil.
+func (d *Decoder) Errs() FieldErrors {
+	if len(d.errs) == 0 {
+		return nil
+	}
+	return d.errs.Sorted()
+}
+
+// Decoded reports whether the document was a mapping that could be read at
+// all, so that checks of its meaning are worth making.
+func (d *Decoder) Decoded() bool {
+	return len(d.errs) == 0 || d.errs[0].Field != ""
+}
+
+// Line returns the line where the value at path was found, 0 if none was.
+func (d *Decoder) Line(path string) int { return d.lines[path] }
+
+func (d *Decoder) errorf(n *yaml.Node, field, format string, args ...any) {
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -73,9 +97,9 @@ func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {
 	d.errs = append(d.errs, FieldError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-var unmarshalerType = reflect.TypeFor[unmarshaler]()
+var unmarshalerType = reflect.TypeFor[Unmarshaler]()
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -87,7 +111,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(n, path, "want a single value, found %s", kindName(n))
 			return
 		}
-		if err := v.Addr().Interface().(unmarshaler).decodeNode(n); err != nil {
+		if err := v.Addr().Interface().(Unmarshaler).DecodeNode(n); err != nil {
 			d.errorf(n, path, "%v", err)
 		}
 		return
@@ -145,11 +169,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		}
 		v.SetFloat(f)
 	default:
-		panic("lab: decoder does not handle " + v.Type().String())
+		panic("strictyaml: decoder does not handle " + v.Type().String())
 	}
 }
 
-func (d *decoder) scalar(n *yaml.Node, path string) bool {
+func (d *Decoder) scalar(n *yaml.Node, path string) bool {
 	if n.Kind != yaml.ScalarNode {
 		d.errorf(n, path, "want a single value, found %s", kindName(n))
 		return false
@@ -166,7 +190,7 @@ type fieldInfo struct {
 func structFields(t reflect.Type) []fieldInfo {
 	var fs []fieldInfo
 	for i := range t.NumField() {
-		tag, ok := t.Field(i).Tag.Lookup("lab")
+		tag, ok := t.Field(i).Tag.Lookup("field")
 		if !ok || tag == "-" {
 			continue
 		}
@@ -176,7 +200,7 @@ func structFields(t reflect.Type) []fieldInfo {
 	return fs
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, path, "want a mapping of fields, found %s", kindName(n))
 		return
@@ -280,10 +304,11 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
-// decodeYAML parses data as one YAML document and decodes it strictly into v.
-// The decoder it returns knows the line of every field it decoded.
-func decodeYAML(file string, data []byte, v any) *decoder {
-	d := &decoder{file: file, lines: map[string]int{}}
+// Decode parses data as one YAML document and decodes it strictly into v, a
+// pointer to a struct. The decoder it returns holds the problems found and
+// knows the line of every field it decoded.
+func Decode(file string, data []byte, v any) *Decoder {
+	d := &Decoder{file: file, lines: map[string]int{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		// yaml.v3 reports "yaml: line N: msg"; keep the line.
@@ -305,9 +330,10 @@ func decodeYAML(file string, data []byte, v any) *decoder {
 	return d
 }
 
-// fail records a problem found after decoding, at the line of path (or of
-// the closest enclosing field that was decoded).
-func (d *decoder) fail(path, format string, args ...any) {
+// Fail records a problem found after decoding, at the line of path (or of
+// the closest enclosing field that was decoded). A problem under a field that
+// already failed to decode is not repeated.
+func (d *Decoder) Fail(path, format string, args ...any) {
 	// A field that already failed to decode has said what is wrong with it.
 	for _, e := range d.errs {
 		if e.Field == path || strings.HasPrefix(path, e.Field+".") || strings.HasPrefix(path, e.Field+"[") ||

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The built site in headless Chromium, served by labd as in production: both
+// languages, the language switch, the lesson order, search, the lab page
+// signed out, and axe-core's WCAG 2.2 AA rules on each kind of page.
+// make test builds the site first (make site); these tests need it built.
+
+const sitePublic = "../site/public"
+
+// The axe-core rules the site must pass: WCAG 2.0, 2.1 and 2.2, A and AA.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+// siteLabd starts labd serving the built site, with the local runtime: these
+// tests start no lab, so they need no Docker.
+func siteLabd(t *testing.T) *labd {
+	t.Helper()
+	for _, f := range []string{"zh/index.html", "en/index.html", "pagefind/pagefind.js"} {
+		if _, err := os.Stat(filepath.Join(sitePublic, f)); err != nil {
+			t.Fatalf("the site is not built (%s is missing): run make site (make test does)", f)
+		}
+	}
+	return startLabd(t, t.TempDir(), instanceName(t), "../labs", "--site", sitePublic, "--runtime", "local")
+}
+
+func TestSiteInBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	l := siteLabd(t)
+
+	t.Run("home", func(t *testing.T) {
+		for _, c := range []struct{ lang, locale, title, other string }{
+			{"zh", "zh-CN", "XSKY 学院", "/en/"},
+			{"en", "en", "XSKY Academy", "/zh/"},
+		} {
+			openPage(t, ctx, l.url+"/"+c.lang+"/", "main h1")
+			lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value
+			h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
+			switchTo := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("[data-lang-switch]"), "href")).Value
+			navLinks := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("header .nav a").length`))
+			labCards := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#h-labs ~ .cards .card").length`))
+			screenshot(t, ctx, "home-"+c.lang)
+			if lang != c.locale || h1 != c.title || switchTo != c.other {
+				t.Errorf("/%s/: lang %q, h1 %q, switch to %q; want %q, %q, %q", c.lang, lang, h1, switchTo, c.locale, c.title, c.other)
+			}
+			if navLinks != 5 {
+				t.Errorf("/%s/: %d links in the main navigation, want 5 (services, courses, knowledge base, labs, verify)", c.lang, navLinks)
+			}
+			if want := labCount(t); labCards != want {
+				t.Errorf("/%s/: %d lab cards, want one per lab in labs/ (%d)", c.lang, labCards, want)
+			}
+		}
+	})
+
+	t.Run("language switch keeps the page", func(t *testing.T) {
+		lesson := courseLessons(t)[0]
+		for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/"} {
+			want := swapLang(path)
+			openPage(t, ctx, l.url+path, "[data-lang-switch]")
+			got := clickAndWait(t, ctx, "[data-lang-switch]", l.url+want)
+			if got != l.url+want {
+				t.Errorf("the switch on %s went to %s, want %s", path, got, l.url+want)
+			}
+			wantLang := map[bool]string{true: "zh-CN", false: "en"}[strings.HasPrefix(want, "/zh/")]
+			if lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != wantLang {
+				t.Errorf("%s: html lang %q, want %q", want, lang, wantLang)
+			}
+		}
+	})
+
+	t.Run("next lesson", func(t *testing.T) {
+		lessons := courseLessons(t)
+		// Every lesson's next link, module boundaries included.
+		for i := 0; i+1 < len(lessons); i++ {
+			openPage(t, ctx, l.url+"/zh/"+lessons[i]+"/", `a[rel="next"]`)
+			kicker := get(t, ctx, chromedp.Text(chromedp.CSS(".lesson .kicker")))
+			got := clickAndWait(t, ctx, `a[rel="next"]`, l.url+"/zh/"+lessons[i+1]+"/")
+			if want := fmt.Sprintf("第 %d 课，共 %d 课", i+1, len(lessons)); !strings.Contains(kicker, want) {
+				t.Errorf("%s says %q, want %q", lessons[i], kicker, want)
+			}
+			if want := l.url + "/zh/" + lessons[i+1] + "/"; got != want {
+				t.Errorf("next from %s led to %s, want %s", lessons[i], got, want)
+			}
+			if i == 2 {
+				screenshot(t, ctx, "lesson-zh")
+			}
+		}
+	})
+
+	t.Run("search", func(t *testing.T) {
+		// The header's search box leads to the search page, which loads
+		// Pagefind only then; the Chinese index finds the article.
+		openPage(t, ctx, l.url+"/zh/", "#site-q")
+		pagefindBefore := get(t, ctx, chromedp.Evaluate[bool](`performance.getEntriesByType("resource").some(e => e.name.includes("/pagefind/"))`))
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS("#site-q"), "健康检查"),
+			chromedp.Submit(chromedp.CSS("#site-q")),
+			chromedp.WaitVisible(chromedp.CSS(`#results a[href="/zh/kb/health-check-procedure/"]`)),
+		)
+		if err != nil {
+			screenshot(t, ctx, "failed-search")
+			t.Fatalf("searching 健康检查 did not find /zh/kb/health-check-procedure/: %v", err)
+		}
+		screenshot(t, ctx, "search-zh")
+		if pagefindBefore {
+			t.Error("the home page loaded Pagefind before anyone searched")
+		}
+		if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results mark").length`)) == 0 {
+			t.Error("no highlighted hit in the results' excerpts")
+		}
+	})
+
+	t.Run("lab page signed out", func(t *testing.T) {
+		openPage(t, ctx, l.url+"/zh/labs/linux-basics/", "#signin")
+		href := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("#signin-link"), "href")).Value
+		if want := "/zh/login/?next=" + url.QueryEscape("/zh/labs/linux-basics/"); href != want {
+			t.Errorf("sign-in link %q, want %q", href, want)
+		}
+		if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#steps > li .step-text").length`)) == 0 {
+			t.Error("the lab page shows no step text")
+		}
+		screenshot(t, ctx, "lab-signed-out")
+	})
+
+	t.Run("accessibility", func(t *testing.T) {
+		lesson := courseLessons(t)[2]
+		for _, p := range []struct{ path, name string }{
+			{"/zh/", "a11y-home-zh"},
+			{"/en/", "a11y-home-en"},
+			{"/zh/" + lesson + "/", "a11y-lesson-zh"},
+			{"/en/" + lesson + "/", "a11y-lesson-en"},
+			{"/zh/courses/ceph-ops/", "a11y-course-zh"},
+			{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
+			{"/en/kb/", "a11y-kb-en"},
+			{"/zh/labs/ceph-health/", "a11y-lab-zh"},
+			{"/en/search/?q=health", "a11y-search-en"},
+		} {
+			assertAccessible(t, ctx, l.url+p.path, p.name)
+		}
+	})
+}
+
+// assertAccessible opens pageURL, saves a screenshot as name, and fails the
+// test with every violation axe-core finds under the WCAG 2.2 AA tags. Any
+// page labd serves can be checked with it: the verify page /v/<code> too.
+func assertAccessible(t *testing.T, ctx context.Context, pageURL, name string) {
+	t.Helper()
+	src, err := os.ReadFile("../site/node_modules/axe-core/axe.min.js")
+	if err != nil {
+		t.Fatalf("axe-core is not installed (%v): run make site (npm ci in site/)", err)
+	}
+	quoted, _ := json.Marshal(string(src))
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(pageURL),
+		chromedp.WaitReady(chromedp.CSS("body")),
+		evaluate("(0, eval)("+string(quoted)+")"),
+	); err != nil {
+		t.Fatalf("%s: %v", pageURL, err)
+	}
+	tags, _ := json.Marshal(axeTags)
+	report, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: `+string(tags)+`}}).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe: %v", pageURL, err)
+	}
+	screenshot(t, ctx, name)
+	var result struct {
+		Passes     int `json:"passes"`
+		Violations []struct {
+			ID     string `json:"id"`
+			Impact string `json:"impact"`
+			Help   string `json:"help"`
+			Nodes  []struct {
+				Target []any  `json:"target"`
+				HTML   string `json:"html"`
+			} `json:"nodes"`
+		} `json:"violations"`
+	}
+	if err := json.Unmarshal([]byte(report), &result); err != nil {
+		t.Fatalf("%s: axe report: %v", pageURL, err)
+	}
+	if result.Passes == 0 {
+		t.Errorf("%s: axe checked nothing", pageURL)
+	}
+	t.Logf("%s: axe: %d rules passed, %d violated", pageURL, result.Passes, len(result.Violations))
+	for _, v := range result.Violations {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, fmt.Sprintf("%v %s", n.Target, n.HTML))
+		}
+		t.Errorf("%s: axe %s (%s): %s\n\t%s", pageURL, v.ID, v.Impact, v.Help, strings.Join(where, "\n\t"))
+	}
+}
+
+// courseLessons lists the course's lessons in reading order by their files
+// (modules and lessons are numbered), as paths below /<lang>/.
+func courseLessons(t *testing.T) []string {
+	t.Helper()
+	files, _ := filepath.Glob("../content/zh/courses/ceph-ops/*/*.md")
+	var lessons []string
+	for _, f := range files {
+		if filepath.Base(f) == "_index.md" {
+			continue
+		}
+		rel, _ := filepath.Rel("../content/zh", f)
+		lessons = append(lessons, strings.TrimSuffix(filepath.ToSlash(rel), ".md"))
+	}
+	sort.Strings(lessons)
+	if len(lessons) < 4 {
+		t.Fatalf("the course ceph-ops has %d lessons in content/zh/courses/ceph-ops/: want its modules and lessons", len(lessons))
+	}
+	return lessons
+}
+
+func labCount(t *testing.T) int {
+	t.Helper()
+	labs, _ := filepath.Glob("../labs/*/lab.yaml")
+	return len(labs)
+}
+
+func swapLang(path string) string {
+	if rest, ok := strings.CutPrefix(path, "/zh/"); ok {
+		return "/en/" + rest
+	}
+	return "/zh/" + strings.TrimPrefix(path, "/en/")
+}
+
+// openPage loads pageURL and waits until sel is visible.
+func openPage(t *testing.T, ctx context.Context, pageURL, sel string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		screenshot(t, ctx, "failed-open")
+		t.Fatalf("%s: %s: %v", pageURL, sel, err)
+	}
+}
+
+// clickAndWait clicks a link and returns the page's URL once it is want, or
+// whatever it is after ten seconds.
+func clickAndWait(t *testing.T, ctx context.Context, sel, want string) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+	var got string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState == "complete" ? location.href : ""`))
+		if got == want {
+			break
+		}
+	}
+	return got
+}
+
+// get runs one action for its result.
+func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

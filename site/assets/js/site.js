@@ -1,0 +1,16 @@
+// site.js: the little every page needs, without a request to labd.
+// Signed in (labd's readable labd_csrf cookie is there): the header's
+// "sign in" link becomes "my learning". The verify form goes to /v/<code>.
+const account = document.getElementById("account");
+if (account && /(?:^|;\s*)labd_csrf=/.test(document.cookie)) {
+  account.href = account.dataset.me;
+  account.textContent = account.dataset.meLabel;
+}
+
+for (const form of document.querySelectorAll("form[data-verify]")) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const code = new FormData(form).get("code").trim();
+    if (code) location.href = "/v/" + encodeURIComponent(code);
+  });
+}
