@@ -90,6 +90,13 @@ func TestCertificateRoutes(t *testing.T) {
 		t.Fatalf("verify with the published keys: %v", err)
 	}
 
+	r = ts.do(t, "GET", "/.well-known/jwt-vc-issuer", "", nil)
+	var meta map[string]string
+	r.json(t, &meta)
+	if meta["issuer"] != testSiteURL || meta["jwks_uri"] != testSiteURL+"/.well-known/jwks.json" {
+		t.Fatalf("issuer metadata: %s", r.body)
+	}
+
 	// Bad revocations leave the certificate as it was.
 	for _, tc := range []struct {
 		body string
