@@ -152,7 +152,7 @@ func TestCertificateRoutes(t *testing.T) {
 			t.Fatalf("offline with the served list: %+v %v", ver, err)
 		}
 	}
-	for _, p := range []string{"/status/revocation/x", "/status/revocation/0"} {
+	for _, p := range []string{"/status/revocation/x", "/status/revocation/0", "/status/revocation/2"} {
 		if r := ts.do(t, "GET", p, "", nil); r.status != 404 {
 			t.Fatalf("%s: %d", p, r.status)
 		}

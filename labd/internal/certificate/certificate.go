@@ -166,6 +166,8 @@ type Store interface {
 	SupersedeCertificate(ctx context.Context, old string, next *Certificate, when time.Time) error
 	// RevokedIndexes returns the set bits of a status list: revoked and superseded certificates.
 	RevokedIndexes(ctx context.Context, list int) ([]int, error)
+	// StatusListUsed reports whether any certificate points at status list n.
+	StatusListUsed(ctx context.Context, list int) (bool, error)
 	// SubjectID returns the credential subject id of user, or ErrNotFound
 	// before the user's first certificate: inserting that one stores its
 	// subject id, or fails with ErrSubjectChanged if another was stored meanwhile.

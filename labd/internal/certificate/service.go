@@ -304,6 +304,15 @@ func (s *Service) StatusList(ctx context.Context, n int) (string, error) {
 	if ok && now.Sub(l.at) < ListTTL/2 {
 		return l.jwt, nil
 	}
+	if n > 1 { // list 1 exists from the start; later ones once a certificate points at them
+		used, err := s.store.StatusListUsed(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if !used {
+			return "", errorf(ENotFound, "no status list %d", n)
+		}
+	}
 	set, err := s.store.RevokedIndexes(ctx, n)
 	if err != nil {
 		return "", err

@@ -229,6 +229,16 @@ func (db *DB) RevokedIndexes(ctx context.Context, list int) ([]int, error) {
 	return out, rows.Err()
 }
 
+// StatusListUsed reports whether a certificate points at status list n.
+func (db *DB) StatusListUsed(ctx context.Context, list int) (bool, error) {
+	var one int
+	err := db.db.QueryRowContext(ctx, `SELECT 1 FROM certificates WHERE status_list = ? LIMIT 1`, list).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // SubjectID returns user's credential subject id, or ErrNotFound before
 // their first certificate (whose insert stores it).
 func (db *DB) SubjectID(ctx context.Context, user string) (string, error) {
