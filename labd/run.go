@@ -324,7 +324,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("labd listening", "addr", ln.Addr().String(), "labs", len(catalog.All()))
+	log.Info("labd listening", "addr", ln.Addr().String(), "labs", len(catalog.All()), "certificate_issuer", cfg.URL)
 	fmt.Fprintf(stdout, "labd: listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -192,6 +192,7 @@ func matrixFixtures() map[string]fixture {
 	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
 	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
+	f["GET /.well-known/jwt-vc-issuer"] = fixture{access: Public, call: fixed("/.well-known/jwt-vc-issuer", "")}
 	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
 
 	// Exams and programs: an attempt is its user's alone (not even an admin

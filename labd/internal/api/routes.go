@@ -93,6 +93,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
 		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
 		{"GET", "/.well-known/jwks.json", Public, s.jwks},
+		{"GET", "/.well-known/jwt-vc-issuer", Public, s.jwtVCIssuer},
 		{"GET", "/status/revocation/{n}", Public, s.statusList},
 		// Exams and certification programs: each caller sits and sees only their own.
 		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
