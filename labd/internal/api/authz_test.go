@@ -118,6 +118,9 @@ func classPath(pattern string) func(t *testing.T, ts *testServer, owner *auth.Ac
 			t.Fatal(err)
 		}
 		var body []byte
+		if strings.HasSuffix(pattern, "/certificates") {
+			body = []byte(`{"program":"demo"}`)
+		}
 		if strings.HasSuffix(pattern, "/roster") {
 			n := matrixSeq.Add(1)
 			body = fmt.Appendf(nil, "Trainee %d,t%d@example.com\n", n, n)
@@ -180,6 +183,8 @@ func matrixFixtures() map[string]fixture {
 	for _, p := range []string{"GET /api/classes/{id}", "GET /api/classes/{id}/roster", "GET /api/classes/{id}/progress"} {
 		f[p] = fixture{access: lecturers, call: classPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
 	}
+	f["POST /api/classes/{id}/certificates"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/certificates"),
+		reach: ownerOrAdmin, denied: 404}
 	f["POST /api/classes/{id}/roster"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/roster"),
 		reach: ownerOrAdmin, denied: 404, contentType: "text/csv"}
 	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/class"
+	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -280,4 +281,71 @@ func (s *Server) classProgress(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"class": newClassView(c), "labs": labs, "trainees": trainees, "at": time.Now().UTC(),
 	})
+}
+
+// classCertificateView is one trainee's outcome of a bulk issuance.
+type classCertificateView struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// Status: issued (now), held (already), not_eligible (requirements
+	// missing), no_account (invited, not yet signed up).
+	Status  string   `json:"status"`
+	Code    string   `json:"code,omitempty"`
+	URL     string   `json:"verify_url,omitempty"`
+	Missing []string `json:"missing,omitempty"`
+}
+
+// issueClassCertificates claims {program}'s certificate for every trainee
+// of the class who meets its requirements. It is idempotent: a trainee who
+// holds the certificate keeps it (status held), so the lecturer may run it
+// again after more trainees finish.
+func (s *Server) issueClassCertificates(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.classes()
+	if err != nil {
+		return err
+	}
+	ex, err := s.exams()
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Program string `json:"program"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		return err
+	}
+	if _, ok := ex.Programs.Program(req.Program); !ok {
+		return lab.Errorf(lab.EInvalid, "program: no certification program %q", req.Program)
+	}
+	ms, err := svc.Roster(r.Context(), who(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	out := make([]classCertificateView, 0, len(ms))
+	for _, m := range ms {
+		v := classCertificateView{Name: m.Name, Email: m.Email, Status: "no_account"}
+		if m.User != "" {
+			c, err := ex.Claim(r.Context(), m.User, req.Program)
+			var pr *exam.Progress
+			switch {
+			case err == nil && c.New:
+				v.Status, v.Code = "issued", c.Code
+			case err == nil:
+				v.Status, v.Code = "held", c.Code
+			case lab.ErrorCodeOf(err) == exam.ERequirements:
+				v.Status = "not_eligible"
+				if pr, err = ex.Progress(r.Context(), m.User, req.Program); err != nil {
+					return err
+				}
+				v.Missing = pr.Missing
+			default:
+				return fmt.Errorf("issue %s's certificate: %w", m.Email, err)
+			}
+		}
+		if v.Code != "" {
+			v.URL = "/v/" + v.Code
+		}
+		out = append(out, v)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -345,3 +345,53 @@ func TestLecturerWatchesOnlyTrainees(t *testing.T) {
 		t.Errorf("another lecturer's ticket: %d, want 404", r.status)
 	}
 }
+
+// TestClassCertificates: bulk issuance for a class issues the certificate
+// of every trainee who completed the program, says what the others miss,
+// and is idempotent.
+func TestClassCertificates(t *testing.T) {
+	ts := newTestServer(t)
+	lee := ts.token(t, "lee", auth.Lecturer)
+	id := ts.classWith(t, lee, "Ada,ada@example.com\nBob,bob@example.com\nCy,cy@example.com\n")
+	ts.acc.add("ada@example.com", "u-ada")
+	ts.acc.add("bob@example.com", "u-bob")
+	completeProgram(t, ts, "u-ada")
+
+	issue := func() map[string]classCertificateView {
+		t.Helper()
+		r := ts.do(t, "POST", "/api/classes/"+id+"/certificates", lee, []byte(`{"program":"demo"}`))
+		if r.status != http.StatusOK {
+			t.Fatalf("issue: %d %s", r.status, r.body)
+		}
+		var out []classCertificateView
+		r.json(t, &out)
+		byEmail := map[string]classCertificateView{}
+		for _, v := range out {
+			byEmail[v.Email] = v
+		}
+		return byEmail
+	}
+	first := issue()
+	if a := first["ada@example.com"]; a.Status != "issued" || a.Code == "" || a.URL != "/v/"+a.Code {
+		t.Errorf("ada: %+v", a)
+	}
+	if b := first["bob@example.com"]; b.Status != "not_eligible" || len(b.Missing) == 0 {
+		t.Errorf("bob: %+v", b)
+	}
+	if c := first["cy@example.com"]; c.Status != "no_account" {
+		t.Errorf("cy: %+v", c)
+	}
+	again := issue()
+	if a := again["ada@example.com"]; a.Status != "held" || a.Code != first["ada@example.com"].Code {
+		t.Errorf("issued twice: %+v then %+v", first["ada@example.com"], a)
+	}
+	for _, bad := range []string{`{"program":"nope"}`, `{}`} {
+		if r := ts.do(t, "POST", "/api/classes/"+id+"/certificates", lee, []byte(bad)); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", bad, r.status, r.body)
+		}
+	}
+	other := ts.token(t, "olga", auth.Lecturer)
+	if r := ts.do(t, "POST", "/api/classes/"+id+"/certificates", other, []byte(`{"program":"demo"}`)); r.status != http.StatusNotFound {
+		t.Errorf("another lecturer: %d", r.status)
+	}
+}

@@ -85,6 +85,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.importRoster},
 		{"GET", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.getRoster},
 		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
+		{"POST", "/api/classes/{id}/certificates", Roles(auth.Lecturer, auth.Admin), s.issueClassCertificates},
 
 		// Certificates: anyone verifies; admins revoke and renew.
 		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
