@@ -72,7 +72,7 @@ func TestSiteInBrowser(t *testing.T) {
 
 	t.Run("language switch keeps the page", func(t *testing.T) {
 		lesson := courseLessons(t)[0]
-		for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/"} {
+		for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/", "/en/search/?q=pool"} {
 			want := swapLang(path)
 			openPage(t, ctx, l.url+path, "[data-lang-switch]")
 			got := clickAndWait(t, ctx, "[data-lang-switch]", l.url+want)
