@@ -109,7 +109,7 @@ steps:
 		chromedp.WaitVisible("#email"),
 		chromedp.SendKeys("#email", "alice@example.com"),
 		chromedp.SendKeys("#password", "not her password"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#login-form button[type=submit]`),
 		chromedp.WaitVisible(`#error:not(:empty)`),
 	)
 	if err != nil {
@@ -122,7 +122,7 @@ steps:
 	screenshot(t, ctx, "login-wrong-password")
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys("#password", "alice's password"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#login-form button[type=submit]`),
 		chromedp.WaitVisible("#who"),
 	)
 	if err != nil {
@@ -171,7 +171,7 @@ steps:
 		chromedp.WaitVisible("#email"),
 		chromedp.SendKeys("#email", "alice@example.com"),
 		chromedp.SendKeys("#password", "alice's password"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#login-form button[type=submit]`),
 		chromedp.WaitVisible("#who"),
 	)
 	if err != nil {
@@ -204,7 +204,7 @@ steps:
 		chromedp.SendKeys("#name", "汤姆"),
 		chromedp.SendKeys("#password", "tom's long password"),
 		chromedp.SendKeys("#again", "tom's long passwor"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#invite-form button[type=submit]`),
 		chromedp.WaitVisible(`#error:not(:empty)`),
 	)
 	if err != nil {
@@ -215,7 +215,7 @@ steps:
 	}
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys("#again", "d"),
-		chromedp.Click(`button[type=submit]`),
+		chromedp.Click(`#invite-form button[type=submit]`),
 		chromedp.WaitVisible("#who"),
 	)
 	if err != nil {

@@ -129,7 +129,10 @@ func certCmd(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	c := ver.Credential
+	c, err := ver.Credential()
+	if err != nil {
+		return err
+	}
 	name := c.AchievementName()
 	fmt.Fprintf(stdout, "holder:   %s\n", c.Holder())
 	fmt.Fprintf(stdout, "program:  %s / %s\n", name.EN, name.ZH)

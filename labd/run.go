@@ -289,6 +289,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer svc.Close()
+	classes := &class.Service{Store: db, Accounts: auth.RosterInvites{Accounts: accounts}, Labs: svc,
+		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
+	// Classes not ended get their lab capacity reserved again.
+	if err := classes.Start(ctx); err != nil {
+		return fmt.Errorf("reserve capacity for classes: %w", err)
+	}
 
 	exams, err := loadExams(cfg.Certs, catalog, db, log)
 	if err != nil {
@@ -304,7 +310,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	srv := &api.Server{
-		Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 		Certificates: certs, PDF: &certificate.PDF{},
 	}
@@ -318,7 +324,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("labd listening", "addr", ln.Addr().String(), "labs", len(catalog.All()))
+	log.Info("labd listening", "addr", ln.Addr().String(), "labs", len(catalog.All()), "certificate_issuer", cfg.URL)
 	fmt.Fprintf(stdout, "labd: listening on http://%s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -342,18 +342,17 @@ func assertAccessible(t *testing.T, ctx context.Context, pageURL, name string) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 		t.Fatalf("%s: %v", pageURL, err)
 	}
-	axeCurrentPage(t, ctx, name)
+	assertAccessibleNow(t, ctx, pageURL, name)
 }
 
-// axeCurrentPage runs axe-core on the page as it is now (a lab with its
-// terminals open, say), saves a screenshot as name and reports violations.
-func axeCurrentPage(t *testing.T, ctx context.Context, name string) {
+// assertAccessibleNow is assertAccessible on the page as it is now (after
+// a script has filled it in), pageURL only naming it.
+func assertAccessibleNow(t *testing.T, ctx context.Context, pageURL, name string) {
 	t.Helper()
 	src, err := os.ReadFile("../site/node_modules/axe-core/axe.min.js")
 	if err != nil {
 		t.Fatalf("axe-core is not installed (%v): run make site (npm ci in site/)", err)
 	}
-	pageURL, _ := chromedp.Run(ctx, chromedp.Location())
 	quoted, _ := json.Marshal(string(src))
 	if err := chromedp.Do(ctx, evaluate("(0, eval)("+string(quoted)+")")); err != nil {
 		t.Fatalf("%s: %v", pageURL, err)

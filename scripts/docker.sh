@@ -39,7 +39,8 @@ done
 
 if ! pgrep -x dockerd >/dev/null 2>&1; then
 	echo "docker: starting dockerd (log: $log)"
-	nohup dockerd >"$log" 2>&1 </dev/null &
+	# A session of its own: the daemon outlives the shell (or job) that started it.
+	setsid nohup dockerd >"$log" 2>&1 </dev/null &
 fi
 
 for _ in $(seq 1 60); do

@@ -18,6 +18,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
@@ -31,6 +32,7 @@ type testServer struct {
 	api    *Server
 	tokens *auth.Tokens
 	rt     *labtest.Runtime
+	acc    *accounts
 	db     *sqlite.DB
 	issuer *examtest.Issuer
 }
@@ -59,7 +61,7 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	terms := terminal.NewManager(rt, t.TempDir(), time.Minute, svc.Touch, nil)
 	t.Cleanup(terms.Close)
 	// Cheap argon2id parameters: these tests are about HTTP, not hashing cost.
-	accounts, err := auth.NewAccounts(db, auth.Options{Params: auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	users, err := auth.NewAccounts(db, auth.Options{Params: auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +75,14 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 		Programs: exam.NewPrograms(examtest.Program("demo", []string{"demo"}, 8, 5, 5, 0)),
 		Labs:     svc.Catalog(), Store: db, Results: db, Issuer: issuer,
 	}
-	s := &Server{Labs: svc, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
-		Accounts: accounts, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
+	acc := &accounts{users: map[string]string{}}
+	classes := &class.Service{Store: db, Accounts: acc, Labs: svc,
+		LabExists: func(id string) bool { _, ok := svc.Catalog().Lab(id); return ok }}
+	s := &Server{Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Tokens: tokens, Registry: reg,
+		Accounts: users, Ready: map[string]Checker{"database": db}, Certificates: certs, PDF: &certificate.PDF{}}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, db: db, issuer: issuer}
+	return &testServer{Server: ts, api: s, tokens: tokens, rt: rt, db: db, issuer: issuer, acc: acc}
 }
 
 func (ts *testServer) token(t *testing.T, user string, role auth.Role) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -66,6 +67,8 @@ type fixture struct {
 	// denied is the status when reach is false; 404 for ids that must
 	// reveal nothing.
 	denied int
+	// contentType of the body when it is not JSON.
+	contentType string
 }
 
 var matrixSeq atomic.Int64
@@ -95,12 +98,36 @@ func fixed(path, body string) func(*testing.T, *testServer, *auth.Account) (stri
 	}
 }
 
-// A lab session is its owner's; an admin reaches every session, a lecturer
-// watches (terminals as an observer, recordings, faults).
+// A lab session is its owner's; an admin reaches every session. A lecturer
+// watches (terminals as an observer, recordings, faults) only the trainees
+// on their rosters, which the stranger is not: TestLecturerWatchesOnlyTrainees
+// has the lecturer's allowed cases. A class is its lecturer's.
 var (
 	ownerOrAdmin = func(role auth.Role, own bool) bool { return own || role == auth.Admin }
-	watchers     = func(role auth.Role, own bool) bool { return own || role == auth.Admin || role == auth.Lecturer }
+	watchers     = ownerOrAdmin
 )
+
+// classPath returns a fixture call making a class of owner's and filling
+// pattern's {id} with it.
+func classPath(pattern string) func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+	return func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+		now := time.Now()
+		c, err := ts.api.Classes.Create(context.Background(), class.Who{User: owner.ID}, class.Class{Title: "Matrix",
+			Course: "ceph-ops", Labs: []string{"demo"}, Start: now, End: now.Add(time.Hour), Capacity: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body []byte
+		if strings.HasSuffix(pattern, "/certificates") {
+			body = []byte(`{"program":"demo"}`)
+		}
+		if strings.HasSuffix(pattern, "/roster") {
+			n := matrixSeq.Add(1)
+			body = fmt.Appendf(nil, "Trainee %d,t%d@example.com\n", n, n)
+		}
+		return strings.Replace(pattern, "{id}", c.ID, 1), body
+	}
+}
 
 func matrixFixtures() map[string]fixture {
 	f := map[string]fixture{
@@ -148,6 +175,18 @@ func matrixFixtures() map[string]fixture {
 		"GET /api/sessions/{id}/recordings/{file}"} {
 		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
 	}
+	lecturers := Roles(auth.Lecturer, auth.Admin)
+	f["GET /api/classes"] = fixture{access: lecturers, call: fixed("/api/classes", "")}
+	f["POST /api/classes"] = fixture{access: lecturers, call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {
+		return "/api/classes", classBody("Matrix")
+	}}
+	for _, p := range []string{"GET /api/classes/{id}", "GET /api/classes/{id}/roster", "GET /api/classes/{id}/progress"} {
+		f[p] = fixture{access: lecturers, call: classPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
+	}
+	f["POST /api/classes/{id}/certificates"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/certificates"),
+		reach: ownerOrAdmin, denied: 404}
+	f["POST /api/classes/{id}/roster"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/roster"),
+		reach: ownerOrAdmin, denied: 404, contentType: "text/csv"}
 	f["GET /api/sessions/{id}/nodes/{node}/terminal"] = fixture{access: Ticketed, call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal")}
 
 	// Certificates: anyone verifies one; only an admin revokes or renews;
@@ -158,6 +197,7 @@ func matrixFixtures() map[string]fixture {
 	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
 	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
+	f["GET /.well-known/jwt-vc-issuer"] = fixture{access: Public, call: fixed("/.well-known/jwt-vc-issuer", "")}
 	f["GET /status/revocation/{n}"] = fixture{access: Public, call: fixed("/status/revocation/1", "")}
 
 	// Exams and programs: an attempt is its user's alone (not even an admin
@@ -272,6 +312,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Cleanup(func() { endAllSessions(ts) })
 					path, body := fx.call(t, ts, owner)
 					token, hdr := c.credentials(t, ts)
+					if fx.contentType != "" {
+						hdr = append(hdr, "Content-Type", fx.contentType)
+					}
 					r := ts.do(t, rt.Method, path, token, body, hdr...)
 					want := "success"
 					switch {
@@ -333,6 +376,10 @@ func TestCSRFOnEveryUnsafeRoute(t *testing.T) {
 			path, body := fx.call(t, ts, admin)
 			_, hdr := c.credentials(t, ts)
 			withoutHeader := hdr[:2] // the Cookie only
+			if fx.contentType != "" {
+				hdr = append(hdr, "Content-Type", fx.contentType)
+				withoutHeader = append(withoutHeader[:2:2], "Content-Type", fx.contentType)
+			}
 			r := ts.do(t, rt.Method, path, "", body, withoutHeader...)
 			if r.status != 403 || r.errorCode(t) != "csrf" {
 				t.Errorf("without X-CSRF-Token: %d %s", r.status, r.body)

@@ -67,7 +67,7 @@ func (s *Server) certificateView(c *certificate.Certificate, lang string) (*cert
 		v.Results = []certificate.Result{}
 	}
 	for _, e := range cred.Evidence {
-		v.Evidence = append(v.Evidence, certificate.Evidence{Name: certificate.Text{EN: e.Name, ZH: e.Translations["zh"]["name"]}, URL: e.ID})
+		v.Evidence = append(v.Evidence, certificate.Evidence{Name: e.Text(), URL: e.ID})
 	}
 	if !c.Expires.IsZero() {
 		v.ExpiresAt = &c.Expires
@@ -177,6 +177,16 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	return writeBody(w, set)
+}
+
+// jwtVCIssuer is the issuer metadata through which verifiers find the keys
+// of a vc+jwt issuer from its id (SD-JWT VC's /.well-known/jwt-vc-issuer).
+func (s *Server) jwtVCIssuer(w http.ResponseWriter, r *http.Request) error {
+	is := s.Certificates.Issuer()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	return writeBody(w, map[string]string{"issuer": is.URL, "jwks_uri": is.URL + "/.well-known/jwks.json"})
 }
 
 // statusList serves a signed revocation list, cacheable for its ttl.

@@ -90,6 +90,13 @@ func TestCertificateRoutes(t *testing.T) {
 		t.Fatalf("verify with the published keys: %v", err)
 	}
 
+	r = ts.do(t, "GET", "/.well-known/jwt-vc-issuer", "", nil)
+	var meta map[string]string
+	r.json(t, &meta)
+	if meta["issuer"] != testSiteURL || meta["jwks_uri"] != testSiteURL+"/.well-known/jwks.json" {
+		t.Fatalf("issuer metadata: %s", r.body)
+	}
+
 	// Bad revocations leave the certificate as it was.
 	for _, tc := range []struct {
 		body string
@@ -145,9 +152,26 @@ func TestCertificateRoutes(t *testing.T) {
 			t.Fatalf("offline with the served list: %+v %v", ver, err)
 		}
 	}
-	for _, p := range []string{"/status/revocation/x", "/status/revocation/0"} {
+	for _, p := range []string{"/status/revocation/x", "/status/revocation/0", "/status/revocation/2"} {
 		if r := ts.do(t, "GET", p, "", nil); r.status != 404 {
 			t.Fatalf("%s: %d", p, r.status)
 		}
+	}
+}
+
+// TestCertificateIsNoSessionToken: a certificate (typ vc+jwt, another key)
+// never signs anybody in, and a session token never verifies as a certificate.
+func TestCertificateIsNoSessionToken(t *testing.T) {
+	ts := newTestServer(t)
+	c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest("root", "Root"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ts.do(t, "GET", "/api/me/certificates", c.JWT, nil); r.status != 401 {
+		t.Fatalf("a certificate as a bearer token: %d %s", r.status, r.body)
+	}
+	session := ts.token(t, "root", auth.Admin)
+	if _, err := ts.api.Certificates.Verify(context.Background(), session); err == nil || !strings.Contains(err.Error(), "token type") {
+		t.Fatalf("a session token as a certificate: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -34,7 +35,7 @@ var statusOf = map[string]int{
 	auth.EForbidden:    http.StatusForbidden,
 	auth.EExpired:      http.StatusGone,
 
-	"invalid_roster": http.StatusBadRequest, // class.RosterError
+	class.EInvalidRoster: http.StatusBadRequest,
 
 	certificate.EUnavailable: http.StatusServiceUnavailable,
 

@@ -78,6 +78,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},
 
+		// A class's lecturer or an admin; another lecturer gets 404.
+		{"GET", "/api/classes", Roles(auth.Lecturer, auth.Admin), s.listClasses},
+		{"POST", "/api/classes", Roles(auth.Lecturer, auth.Admin), s.createClass},
+		{"GET", "/api/classes/{id}", Roles(auth.Lecturer, auth.Admin), s.getClass},
+		{"POST", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.importRoster},
+		{"GET", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.getRoster},
+		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
+		{"POST", "/api/classes/{id}/certificates", Roles(auth.Lecturer, auth.Admin), s.issueClassCertificates},
+
 		// Certificates: anyone verifies; admins revoke and renew.
 		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
 		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
@@ -85,6 +94,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
 		{"GET", "/v/{code}", Public, s.verify}, // the page; {code}.jwt and {code}.pdf too
 		{"GET", "/.well-known/jwks.json", Public, s.jwks},
+		{"GET", "/.well-known/jwt-vc-issuer", Public, s.jwtVCIssuer},
 		{"GET", "/status/revocation/{n}", Public, s.statusList},
 		// Exams and certification programs: each caller sits and sees only their own.
 		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},

@@ -22,6 +22,7 @@ import (
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
+	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
@@ -35,6 +36,9 @@ type Checker interface {
 // Server serves the API.
 type Server struct {
 	Labs *lab.Service
+	// Classes are lecturers' classes; a lecturer watches only the trainees
+	// on their rosters. Nil: no classes, and lecturers watch nobody.
+	Classes *class.Service
 	// Exams runs certification programs and exams; nil answers their routes 404.
 	Exams     *exam.Service
 	Terminals *terminal.Manager
@@ -159,10 +163,33 @@ func (s *Server) cookieUser(r *http.Request, id string) (auth.User, error) {
 	return acc.User(), nil
 }
 
-// actor is the lab service's view of the caller.
+// actor is the lab service's view of the caller acting on sessions (check,
+// reset, extend, end): their own, or any for an admin.
 func actor(r *http.Request) lab.Actor {
 	u, _ := auth.FromContext(r.Context())
 	return lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin}
+}
+
+// watcher is the lab service's view of u watching sessions (reading them,
+// observing terminals, replaying recordings, injecting faults): an admin
+// watches everyone, a lecturer the trainees on their classes' rosters,
+// anyone else only themselves.
+func (s *Server) watcher(ctx context.Context, u auth.User) (lab.Actor, error) {
+	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin}
+	if u.Role == auth.Lecturer && s.Classes != nil {
+		trainees, err := s.Classes.Trainees(ctx, u.ID)
+		if err != nil {
+			return lab.Actor{}, err
+		}
+		a.Oversees = trainees
+	}
+	return a, nil
+}
+
+// watcherOf is watcher for the request's caller.
+func (s *Server) watcherOf(r *http.Request) (lab.Actor, error) {
+	u, _ := auth.FromContext(r.Context())
+	return s.watcher(r.Context(), u)
 }
 
 type statusWriter struct {

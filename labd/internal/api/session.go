@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -168,8 +167,18 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, status, s.newSessionView(sess))
 }
 
+// listSessions lists the caller's sessions (an admin's: everyone's). With
+// ?trainees=1 a lecturer's list has their trainees' too; without it, pages
+// that look for "my session of this lab" never find a trainee's.
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.Labs.Sessions(r.Context(), actor(r), r.URL.Query().Get("live") == "1")
+	a := actor(r)
+	if r.URL.Query().Get("trainees") == "1" {
+		var err error
+		if a, err = s.watcherOf(r); err != nil {
+			return err
+		}
+	}
+	list, err := s.Labs.Sessions(r.Context(), a, r.URL.Query().Get("live") == "1")
 	if err != nil {
 		return err
 	}
@@ -188,8 +197,11 @@ const maxWait = 60 * time.Second
 // instead of polling.
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	a, err := s.watcherOf(r)
+	if err != nil {
+		return err
+	}
 	var sess *lab.Session
-	var err error
 	if q := r.URL.Query().Get("wait"); q != "" {
 		d, perr := time.ParseDuration(q)
 		if perr != nil || d < 0 || d > maxWait {
@@ -197,9 +209,9 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		sess, err = s.Labs.Wait(ctx, actor(r), id)
+		sess, err = s.Labs.Wait(ctx, a, id)
 	} else {
-		sess, err = s.Labs.Session(r.Context(), actor(r), id)
+		sess, err = s.Labs.Session(r.Context(), a, id)
 	}
 	if err != nil {
 		return err
@@ -261,8 +273,11 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Size = size
 	}
-	u, _ := auth.FromContext(r.Context())
-	if err := s.Labs.InjectFault(r.Context(), lab.Actor{User: u.ID, SeeAll: true}, r.PathValue("id"), f); err != nil {
+	a, err := s.watcherOf(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Labs.InjectFault(r.Context(), a, r.PathValue("id"), f); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

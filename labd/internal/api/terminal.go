@@ -17,10 +17,13 @@ import (
 )
 
 // terminalSession finds the session a caller may open a terminal of, and
-// whether they would only watch: the owner writes; an admin or a lecturer
-// watching someone else's session observes.
+// whether they would only watch: the owner writes; an admin, or a lecturer
+// watching a trainee of theirs, observes.
 func (s *Server) terminalSession(ctx context.Context, u auth.User, id, node string) (*lab.Session, bool, error) {
-	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	a, err := s.watcher(ctx, u)
+	if err != nil {
+		return nil, false, err
+	}
 	sess, err := s.Labs.Session(ctx, a, id)
 	if err != nil {
 		return nil, false, err
@@ -133,8 +136,10 @@ func sizeParam(v string, def, max int) int {
 }
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) error {
-	u, _ := auth.FromContext(r.Context())
-	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	a, err := s.watcherOf(r)
+	if err != nil {
+		return err
+	}
 	if _, err := s.Labs.Session(r.Context(), a, r.PathValue("id")); err != nil {
 		return err
 	}
@@ -146,8 +151,10 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) error {
-	u, _ := auth.FromContext(r.Context())
-	a := lab.Actor{User: u.ID, SeeAll: u.Role == auth.Admin || u.Role == auth.Lecturer}
+	a, err := s.watcherOf(r)
+	if err != nil {
+		return err
+	}
 	id := r.PathValue("id")
 	if _, err := s.Labs.Session(r.Context(), a, id); err != nil {
 		return err

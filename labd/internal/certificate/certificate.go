@@ -166,9 +166,17 @@ type Store interface {
 	SupersedeCertificate(ctx context.Context, old string, next *Certificate, when time.Time) error
 	// RevokedIndexes returns the set bits of a status list: revoked and superseded certificates.
 	RevokedIndexes(ctx context.Context, list int) ([]int, error)
-	// SubjectID returns the credential subject id of user, creating a random one on first use.
+	// StatusListUsed reports whether any certificate points at status list n.
+	StatusListUsed(ctx context.Context, list int) (bool, error)
+	// SubjectID returns the credential subject id of user, or ErrNotFound
+	// before the user's first certificate: inserting that one stores its
+	// subject id, or fails with ErrSubjectChanged if another was stored meanwhile.
 	SubjectID(ctx context.Context, user string) (string, error)
 }
+
+// ErrSubjectChanged is the Store's answer when a new user's subject id was
+// stored by a concurrent issue: the certificate is made again with it.
+var ErrSubjectChanged = errors.New("subject id changed")
 
 // ErrRevoked is the Store's answer when revoking what is no longer live.
 var ErrRevoked = errors.New("certificate already revoked or superseded")

@@ -64,6 +64,3 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
-
-// NewSubjectID returns a new random credential subject id (stores call it).
-func NewSubjectID() string { return newUUID() }

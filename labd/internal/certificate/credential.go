@@ -31,11 +31,29 @@ type Credential struct {
 	CredentialSubject AchievementSubject `json:"credentialSubject"`
 	Evidence          []EvidenceEntry    `json:"evidence,omitempty"`
 	CredentialStatus  *StatusEntry       `json:"credentialStatus,omitempty"`
-	Translations      map[string]Strings `json:"translations,omitempty"`
+	Translations      *Translations      `json:"translations,omitempty"`
 }
 
-// Strings holds translated texts by field name.
-type Strings map[string]string
+// Translations holds an object's texts in languages other than English,
+// as the extension "translations": {"zh": {"name": …, …}}.
+type Translations struct {
+	ZH Localized `json:"zh"`
+}
+
+// Localized is one language's texts of an object.
+type Localized struct {
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Criteria    string `json:"criteria,omitempty"`
+}
+
+// zh returns the Chinese texts, empty when there are none.
+func (t *Translations) zh() Localized {
+	if t == nil {
+		return Localized{}
+	}
+	return t.ZH
+}
 
 // Profile is the issuer.
 type Profile struct {
@@ -76,7 +94,7 @@ type Achievement struct {
 	InLanguage        string              `json:"inLanguage,omitempty"`
 	HumanCode         string              `json:"humanCode,omitempty"`
 	ResultDescription []ResultDescription `json:"resultDescription,omitempty"`
-	Translations      map[string]Strings  `json:"translations,omitempty"`
+	Translations      *Translations       `json:"translations,omitempty"`
 }
 
 // Criteria says how the achievement is earned.
@@ -86,12 +104,12 @@ type Criteria struct {
 
 // ResultDescription describes a result the achievement requires.
 type ResultDescription struct {
-	ID            string             `json:"id"`
-	Type          []string           `json:"type"`
-	Name          string             `json:"name"`
-	ResultType    string             `json:"resultType"`
-	RequiredValue string             `json:"requiredValue,omitempty"`
-	Translations  map[string]Strings `json:"translations,omitempty"`
+	ID            string        `json:"id"`
+	Type          []string      `json:"type"`
+	Name          string        `json:"name"`
+	ResultType    string        `json:"resultType"`
+	RequiredValue string        `json:"requiredValue,omitempty"`
+	Translations  *Translations `json:"translations,omitempty"`
 }
 
 // ResultEntry is one of the holder's scores.
@@ -103,11 +121,14 @@ type ResultEntry struct {
 
 // EvidenceEntry links to evidence of the achievement.
 type EvidenceEntry struct {
-	ID           string             `json:"id"`
-	Type         []string           `json:"type"`
-	Name         string             `json:"name,omitempty"`
-	Translations map[string]Strings `json:"translations,omitempty"`
+	ID           string        `json:"id"`
+	Type         []string      `json:"type"`
+	Name         string        `json:"name,omitempty"`
+	Translations *Translations `json:"translations,omitempty"`
 }
+
+// Text returns the evidence's name in both languages.
+func (e EvidenceEntry) Text() Text { return Text{EN: e.Name, ZH: e.Translations.zh().Name} }
 
 // StatusEntry points at the certificate's bit in a status list.
 type StatusEntry struct {
@@ -131,7 +152,7 @@ func (c *Credential) Holder() string {
 // AchievementName returns the achievement's name in both languages.
 func (c *Credential) AchievementName() Text {
 	a := c.CredentialSubject.Achievement
-	return Text{EN: a.Name, ZH: a.Translations["zh"]["name"]}
+	return Text{EN: a.Name, ZH: a.Translations.zh().Name}
 }
 
 // Results returns the holder's scores with their names and pass marks.
@@ -145,7 +166,7 @@ func (c *Credential) Results() []Result {
 		d := descs[r.ResultDescription]
 		score, _ := strconv.ParseFloat(r.Value, 64)
 		pass, _ := strconv.ParseFloat(d.RequiredValue, 64)
-		out = append(out, Result{Name: Text{EN: d.Name, ZH: d.Translations["zh"]["name"]}, Score: score, PassMark: pass})
+		out = append(out, Result{Name: Text{EN: d.Name, ZH: d.Translations.zh().Name}, Score: score, PassMark: pass})
 	}
 	return out
 }
@@ -181,11 +202,11 @@ func (is Issuer) StatusListURL(n int) string {
 	return is.URL + "/status/revocation/" + strconv.Itoa(n)
 }
 
-func zh(s string) map[string]Strings {
+func zh(s string) *Translations {
 	if s == "" {
 		return nil
 	}
-	return map[string]Strings{"zh": {"name": s}}
+	return &Translations{ZH: Localized{Name: s}}
 }
 
 func score(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -203,8 +224,8 @@ func (is Issuer) credential(c *Certificate, req *Request) *Credential {
 		Criteria:        Criteria{Narrative: p.Criteria.EN},
 		InLanguage:      "en",
 		HumanCode:       p.ID,
-		Translations: map[string]Strings{"zh": {
-			"name": p.Name.ZH, "description": p.Description.ZH, "criteria": p.Criteria.ZH,
+		Translations: &Translations{ZH: Localized{
+			Name: p.Name.ZH, Description: p.Description.ZH, Criteria: p.Criteria.ZH,
 		}},
 	}
 	subj := AchievementSubject{

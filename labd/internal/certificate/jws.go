@@ -1,12 +1,14 @@
 package certificate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -64,13 +66,28 @@ func signCredential(key *Key, c *Credential) (string, error) {
 	}})
 }
 
+// payload holds a token's payload as golang-jwt hands it over, undecoded:
+// golang-jwt checks the algorithm, type, key and signature, and only then
+// is the payload decoded, once, strictly (json/v2: duplicate names and
+// invalid UTF-8 are errors, names match exactly).
+type payload struct {
+	raw []byte
+	jwt.RegisteredClaims
+}
+
+func (p *payload) UnmarshalJSON(b []byte) error {
+	p.raw = append(p.raw[:0], b...)
+	return nil
+}
+
 // parse checks a compact JWS's algorithm (EdDSA only), type and key id
 // against keys, and its signature, and decodes its payload into v.
-func parse(token string, keys KeySet, v jwt.Claims) (kid string, err error) {
+func parse(token string, keys KeySet, v any) (kid string, raw []byte, err error) {
 	if len(token) > maxToken {
-		return "", invalid("the token is larger than %d bytes", maxToken)
+		return "", nil, invalid("the token is larger than %d bytes", maxToken)
 	}
-	_, err = jwt.ParseWithClaims(token, v, func(t *jwt.Token) (any, error) {
+	var p payload
+	_, err = jwt.ParseWithClaims(token, &p, func(t *jwt.Token) (any, error) {
 		if typ, _ := t.Header["typ"].(string); typ != TokenType {
 			return nil, fmt.Errorf("token type %q, want %q", t.Header["typ"], TokenType)
 		}
@@ -82,9 +99,12 @@ func parse(token string, keys KeySet, v jwt.Claims) (kid string, err error) {
 		return pub, nil
 	}, jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithoutClaimsValidation())
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInvalid, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return kid, nil
+	if err := jsonv2.Unmarshal(p.raw, v, jsonv2.RejectUnknownMembers(false)); err != nil {
+		return "", nil, invalid("payload: %v", err)
+	}
+	return kid, p.raw, nil
 }
 
 // Verifier checks certificates offline: with public keys and, optionally, a
@@ -102,10 +122,11 @@ type Verifier struct {
 // Verification is what a verifier learned about a certificate whose
 // signature holds.
 type Verification struct {
-	Credential *Credential
-	KeyID      string
-	Issued     time.Time
-	Expires    time.Time // zero for none
+	ID      string // the credential id
+	Issuer  string // the issuer's id
+	KeyID   string
+	Issued  time.Time
+	Expires time.Time // zero for none
 	// Status is Valid, Expired or Revoked (the status list bit is set, which
 	// a renewal also does); the Service adds Superseded from its records.
 	Status Status
@@ -114,6 +135,18 @@ type Verification struct {
 	// Reason and SupersededBy come from the issuer's records (Service.Verify).
 	Reason       string
 	SupersededBy string
+
+	payload []byte
+}
+
+// Credential decodes the verified credential in full (holder, program,
+// results, evidence). Verify itself reads only what it checks.
+func (v *Verification) Credential() (*Credential, error) {
+	var c Credential
+	if err := json.Unmarshal(v.payload, &c); err != nil {
+		return nil, fmt.Errorf("credential: %w", err)
+	}
+	return &c, nil
 }
 
 // Err says why a verified certificate is not valid, nil when it is.
@@ -137,55 +170,87 @@ func (v *Verification) Err() error {
 // leeway allows for clocks a little ahead of the issuer's.
 const leeway = time.Minute
 
+// checked is what Verify decodes of a credential: what it checks, no more.
+// The rest (texts, results, evidence) is skipped, not built.
+type checked struct {
+	Context []string `json:"@context"`
+	ID      string   `json:"id"`
+	Type    []string `json:"type"`
+	Issuer  struct {
+		ID string `json:"id"`
+	} `json:"issuer"`
+	ValidFrom         string `json:"validFrom"`
+	ValidUntil        string `json:"validUntil"`
+	CredentialSubject struct {
+		ID          string   `json:"id"`
+		Type        []string `json:"type"`
+		Achievement struct {
+			ID          string   `json:"id"`
+			Type        []string `json:"type"`
+			Name        string   `json:"name"`
+			Description string   `json:"description"`
+			Criteria    struct {
+				Narrative string `json:"narrative"`
+			} `json:"criteria"`
+		} `json:"achievement"`
+	} `json:"credentialSubject"`
+	CredentialStatus *StatusEntry `json:"credentialStatus"`
+	jwt.RegisteredClaims
+}
+
 // Verify checks a certificate: signature (EdDSA, typ vc+jwt, known kid), the
 // Open Badges shape, that iss/sub/jti/nbf/exp mirror the credential, its
 // validity period, and its status bit when Status is the list it points at.
 // A forged or malformed token is an error wrapping ErrInvalid; an authentic
 // one answers with its status.
 func (v *Verifier) Verify(token string) (*Verification, error) {
-	var c claims
-	c.Credential = new(Credential)
-	kid, err := parse(token, v.Keys, &c)
+	var c checked
+	kid, raw, err := parse(token, v.Keys, &c)
 	if err != nil {
 		return nil, err
 	}
-	cred := c.Credential
-	if err := checkShape(cred); err != nil {
+	if err := checkShape(&c); err != nil {
 		return nil, err
 	}
-	if v.Issuer != "" && cred.Issuer.ID != v.Issuer {
-		return nil, invalid("issued by %q, not by %q", cred.Issuer.ID, v.Issuer)
+	if v.Issuer != "" && c.Issuer.ID != v.Issuer {
+		return nil, invalid("issued by %q, not by %q", c.Issuer.ID, v.Issuer)
 	}
-	from, until, err := cred.Period()
+	from, err := time.Parse(time.RFC3339, c.ValidFrom)
 	if err != nil {
-		return nil, invalid("%v", err)
+		return nil, invalid("validFrom: %v", err)
+	}
+	var until time.Time
+	if c.ValidUntil != "" {
+		if until, err = time.Parse(time.RFC3339, c.ValidUntil); err != nil {
+			return nil, invalid("validUntil: %v", err)
+		}
 	}
 	switch {
-	case c.RegisteredClaims.Issuer != cred.Issuer.ID:
-		return nil, invalid("iss %q is not issuer.id %q", c.RegisteredClaims.Issuer, cred.Issuer.ID)
-	case c.Subject != cred.CredentialSubject.ID:
-		return nil, invalid("sub %q is not credentialSubject.id %q", c.Subject, cred.CredentialSubject.ID)
-	case c.RegisteredClaims.ID != cred.ID:
-		return nil, invalid("jti %q is not the credential id %q", c.RegisteredClaims.ID, cred.ID)
+	case c.RegisteredClaims.Issuer != c.Issuer.ID:
+		return nil, invalid("iss %q is not issuer.id %q", c.RegisteredClaims.Issuer, c.Issuer.ID)
+	case c.Subject != c.CredentialSubject.ID:
+		return nil, invalid("sub %q is not credentialSubject.id %q", c.Subject, c.CredentialSubject.ID)
+	case c.RegisteredClaims.ID != c.ID:
+		return nil, invalid("jti %q is not the credential id %q", c.RegisteredClaims.ID, c.ID)
 	case c.NotBefore == nil || !c.NotBefore.Equal(from):
-		return nil, invalid("nbf does not match validFrom %s", cred.ValidFrom)
+		return nil, invalid("nbf does not match validFrom %s", c.ValidFrom)
 	case until.IsZero() && c.ExpiresAt != nil:
 		return nil, invalid("exp is set but validUntil is not")
 	case !until.IsZero() && (c.ExpiresAt == nil || !c.ExpiresAt.Equal(until)):
-		return nil, invalid("exp does not match validUntil %s", cred.ValidUntil)
+		return nil, invalid("exp does not match validUntil %s", c.ValidUntil)
 	}
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
 	}
 	if now.Add(leeway).Before(from) {
-		return nil, invalid("not valid before %s", cred.ValidFrom)
+		return nil, invalid("not valid before %s", c.ValidFrom)
 	}
-	out := &Verification{Credential: cred, KeyID: kid, Issued: from, Expires: until, Status: Valid}
+	out := &Verification{ID: c.ID, Issuer: c.Issuer.ID, KeyID: kid, Issued: from, Expires: until, Status: Valid, payload: raw}
 	if !until.IsZero() && !now.Before(until) {
 		out.Status = Expired
 	}
-	if st := cred.CredentialStatus; v.Status != nil && st != nil && st.StatusListCredential == v.Status.URL {
+	if st := c.CredentialStatus; v.Status != nil && st != nil && st.StatusListCredential == v.Status.URL {
 		i, err := strconv.Atoi(st.StatusListIndex)
 		if err != nil {
 			return nil, invalid("statusListIndex %q is not a number", st.StatusListIndex)
@@ -203,7 +268,7 @@ func (v *Verifier) Verify(token string) (*Verification, error) {
 }
 
 // checkShape checks what Open Badges 3.0 requires of a credential.
-func checkShape(c *Credential) error {
+func checkShape(c *checked) error {
 	switch {
 	case len(c.Context) < 2 || c.Context[0] != ContextVC || c.Context[1] != ContextOB:
 		return invalid("@context must begin with %s and %s", ContextVC, ContextOB)

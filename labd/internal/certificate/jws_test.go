@@ -136,6 +136,12 @@ func TestTokenAttacks(t *testing.T) {
 		}), "not valid before"},
 	}
 	cases[3] = struct{ name, token, want string }{"plain JWT type", resignWithStoredKey(t, e, with("typ", "JWT"), claims), "token type"}
+	// A duplicate member: JSON decoders disagree on which one wins, so none is accepted.
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	dup := append(raw[:len(raw)-1:len(raw)-1], []byte(`,"name":"Something else"}`)...)
+	input := parts[0] + "." + base64.RawURLEncoding.EncodeToString(dup)
+	cases = append(cases, struct{ name, token, want string }{"duplicate member", input + "." +
+		base64.RawURLEncoding.EncodeToString(ed25519.Sign(storedKey(t, e), []byte(input))), "duplicate"})
 	v := certificate.Verifier{Keys: e.keys, Issuer: siteURL, Now: e.clock.Now}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

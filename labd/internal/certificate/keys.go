@@ -161,10 +161,12 @@ func (k *Keys) rotate() (*Key, error) {
 	now := time.Now().UTC().Truncate(time.Second)
 	kid := Thumbprint(pub)
 	data := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Headers: map[string]string{"Created": now.Format(time.RFC3339)}, Bytes: der})
-	if err := writeFile(filepath.Join(k.dir, kid+".pem"), data); err != nil {
+	keyFile := filepath.Join(k.dir, kid+".pem")
+	if err := writeFile(keyFile, data); err != nil {
 		return nil, err
 	}
 	if err := writeFile(filepath.Join(k.dir, "signing"), []byte(kid+"\n")); err != nil {
+		os.Remove(keyFile) // a key that never signed is not published
 		return nil, err
 	}
 	if err := k.load(); err != nil {
@@ -238,10 +240,15 @@ func (k *Keys) signer() (*Key, error) {
 	return k.signing, nil
 }
 
-// PublicKey returns the public key with id kid, signing or retired.
+// PublicKey returns the public key with id kid, signing or retired. Keys
+// are only ever added, so the folder is read again only for an unknown kid
+// (a removed key file goes on verifying until labd restarts).
 func (k *Keys) PublicKey(kid string) (ed25519.PublicKey, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if key, ok := k.keys[kid]; ok {
+		return key.Public, true
+	}
 	if err := k.refresh(); err != nil {
 		return nil, false
 	}

@@ -76,7 +76,7 @@ func (p *PDF) Render(c *Certificate, is Issuer, status Status) ([]byte, error) {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
 	ach := cred.CredentialSubject.Achievement
-	zh := ach.Translations["zh"]
+	zh := ach.Translations.zh()
 
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.SetCreationDate(c.Issued)
@@ -109,7 +109,7 @@ func (p *PDF) Render(c *Certificate, is Issuer, status Status) ([]byte, error) {
 	center(50, 12, "兹证明  This certifies that", 70, 70, 70)
 	center(60, 24, c.HolderName, 0, 0, 0)
 	center(76, 12, "已通过认证  has earned the certification", 70, 70, 70)
-	center(86, 18, zh["name"], 24, 70, 140)
+	center(86, 18, zh.Name, 24, 70, 140)
 	center(96, 16, ach.Name, 24, 70, 140)
 
 	y := 110.0

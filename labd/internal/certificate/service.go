@@ -122,7 +122,9 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Certificate, error) 
 // trying other status indexes while save answers ErrIndexTaken.
 func (s *Service) issue(ctx context.Context, req *Request, now time.Time, save func(*Certificate) (*Certificate, error)) (*Certificate, error) {
 	subject, err := s.store.SubjectID(ctx, req.Subject.UserID)
-	if err != nil {
+	if errors.Is(err, ErrNotFound) {
+		subject = newUUID() // stored with the certificate
+	} else if err != nil {
 		return nil, err
 	}
 	key, err := s.keys.signer()
@@ -130,7 +132,7 @@ func (s *Service) issue(ctx context.Context, req *Request, now time.Time, save f
 		return nil, err
 	}
 	issued := now.UTC().Truncate(time.Second)
-	for attempt := 0; attempt < 64*issueAttempts; attempt++ {
+	for attempt, retried := 0, false; attempt < 64*issueAttempts; attempt++ {
 		c := &Certificate{
 			ID: newUUID(), Code: NewCode(), Program: req.Program.ID, ProgramName: req.Program.Name,
 			UserID: req.Subject.UserID, SubjectID: subject, HolderName: strings.TrimSpace(req.Subject.Name),
@@ -144,6 +146,13 @@ func (s *Service) issue(ctx context.Context, req *Request, now time.Time, save f
 		}
 		got, err := save(c)
 		if errors.Is(err, ErrIndexTaken) {
+			continue
+		}
+		if errors.Is(err, ErrSubjectChanged) && !retried {
+			if subject, err = s.store.SubjectID(ctx, req.Subject.UserID); err != nil {
+				return nil, err
+			}
+			retried = true
 			continue
 		}
 		if err != nil {
@@ -237,12 +246,12 @@ func (s *Service) Renew(ctx context.Context, code string) (*Certificate, error) 
 // requestOf rebuilds the request a certificate was issued for.
 func requestOf(c *Certificate, cred *Credential) Request {
 	a := cred.CredentialSubject.Achievement
-	zh := a.Translations["zh"]
+	zh := a.Translations.zh()
 	req := Request{
 		Program: Program{
-			ID: c.Program, Name: Text{EN: a.Name, ZH: zh["name"]},
-			Description: Text{EN: a.Description, ZH: zh["description"]},
-			Criteria:    Text{EN: a.Criteria.Narrative, ZH: zh["criteria"]},
+			ID: c.Program, Name: Text{EN: a.Name, ZH: zh.Name},
+			Description: Text{EN: a.Description, ZH: zh.Description},
+			Criteria:    Text{EN: a.Criteria.Narrative, ZH: zh.Criteria},
 		},
 		Subject: Subject{UserID: c.UserID, Name: c.HolderName},
 		Results: cred.Results(),
@@ -251,7 +260,7 @@ func requestOf(c *Certificate, cred *Credential) Request {
 		req.Program.Validity = c.Expires.Sub(c.Issued)
 	}
 	for _, e := range cred.Evidence {
-		req.Evidence = append(req.Evidence, Evidence{Name: Text{EN: e.Name, ZH: e.Translations["zh"]["name"]}, URL: e.ID})
+		req.Evidence = append(req.Evidence, Evidence{Name: e.Text(), URL: e.ID})
 	}
 	return req
 }
@@ -265,7 +274,7 @@ func (s *Service) Verify(ctx context.Context, token string) (*Verification, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.CertificateByID(ctx, ver.Credential.ID)
+	c, err := s.store.CertificateByID(ctx, ver.ID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, invalid("signed by this issuer but not in its records")
 	}
@@ -294,6 +303,15 @@ func (s *Service) StatusList(ctx context.Context, n int) (string, error) {
 	s.mu.Unlock()
 	if ok && now.Sub(l.at) < ListTTL/2 {
 		return l.jwt, nil
+	}
+	if n > 1 { // list 1 exists from the start; later ones once a certificate points at them
+		used, err := s.store.StatusListUsed(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if !used {
+			return "", errorf(ENotFound, "no status list %d", n)
+		}
 	}
 	set, err := s.store.RevokedIndexes(ctx, n)
 	if err != nil {

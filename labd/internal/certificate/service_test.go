@@ -211,10 +211,14 @@ func TestVerify(t *testing.T) {
 	if ver.Status != certificate.Valid || ver.Err() != nil || ver.KeyID != c.KeyID {
 		t.Fatalf("status %s, err %v, kid %s", ver.Status, ver.Err(), ver.KeyID)
 	}
-	if ver.Credential.Holder() != "张伟 Alice Zhang" || ver.Credential.AchievementName().ZH != "分布式存储运维工程师" {
-		t.Fatalf("holder %q, achievement %+v", ver.Credential.Holder(), ver.Credential.AchievementName())
+	cred, err := ver.Credential()
+	if err != nil {
+		t.Fatal(err)
 	}
-	rs := ver.Credential.Results()
+	if cred.Holder() != "张伟 Alice Zhang" || cred.AchievementName().ZH != "分布式存储运维工程师" {
+		t.Fatalf("holder %q, achievement %+v", cred.Holder(), cred.AchievementName())
+	}
+	rs := cred.Results()
 	if len(rs) != 2 || rs[1].Score != 86.5 || rs[1].PassMark != 70 || rs[0].Name.ZH != "实验：集群健康检查" {
 		t.Fatalf("results %+v", rs)
 	}

@@ -115,7 +115,7 @@ func (l *StatusList) Set(i int) (bool, error) {
 // of keys) and decodes it. issuer, when set, must be its issuer.
 func ParseStatusList(token string, keys KeySet, issuer string) (*StatusList, error) {
 	c := listClaims{StatusListCredential: new(StatusListCredential)}
-	if _, err := parse(token, keys, &c); err != nil {
+	if _, _, err := parse(token, keys, &c); err != nil {
 		return nil, fmt.Errorf("status list: %w", err)
 	}
 	cred := c.StatusListCredential

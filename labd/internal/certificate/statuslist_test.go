@@ -82,7 +82,7 @@ func TestStatusThroughTheList(t *testing.T) {
 	oc, _ := old.Credential()
 	nc, _ := next.Credential()
 	if !slices.Equal(oc.Results(), nc.Results()) || nc.Evidence[0].ID != siteURL+"/zh/labs/ceph-health/" ||
-		nc.CredentialSubject.Achievement.Translations["zh"]["criteria"] != storageOps().Criteria.ZH {
+		nc.CredentialSubject.Achievement.Translations.ZH.Criteria != storageOps().Criteria.ZH {
 		t.Fatalf("renewal lost data: %+v", nc)
 	}
 	// Issue now returns the renewal, the live one.

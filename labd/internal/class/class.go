@@ -56,7 +56,8 @@ type Store interface {
 
 // Accounts is what classes need of user accounts.
 type Accounts interface {
-	// Invite makes an invitation link for a trainee of the class.
+	// Invite makes an invitation link for a trainee of the class (the
+	// class service has checked that the caller may).
 	Invite(ctx context.Context, email, name, class string) (url string, err error)
 	// Users maps e-mail addresses to the ids of the accounts that have them.
 	Users(ctx context.Context, emails []string) (map[string]string, error)
@@ -208,6 +209,17 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	if len(have)+len(rows) > c.Capacity {
 		return nil, lab.Errorf(lab.EInvalid, "the roster would have %d trainees; the class takes %d", len(have)+len(rows), c.Capacity)
 	}
+	// Invitations first: one that fails leaves the roster as it was, and
+	// importing again invites afresh (an invited account that was never
+	// used gets a new link).
+	invs := make([]Invitation, 0, len(rows))
+	for _, r := range rows {
+		url, err := s.Accounts.Invite(ctx, r.Email, r.Name, id)
+		if err != nil {
+			return nil, fmt.Errorf("invite %s: %w", r.Email, err)
+		}
+		invs = append(invs, Invitation{r.Email, r.Name, url})
+	}
 	now := s.now()
 	ms := make([]Member, len(rows))
 	for i, r := range rows {
@@ -215,14 +227,6 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	}
 	if err := s.Store.AddMembers(ctx, id, ms); err != nil {
 		return nil, err
-	}
-	invs := make([]Invitation, 0, len(rows))
-	for _, r := range rows {
-		url, err := s.Accounts.Invite(ctx, r.Email, r.Name, id)
-		if err != nil {
-			return invs, fmt.Errorf("invite %s: %w", r.Email, err)
-		}
-		invs = append(invs, Invitation{r.Email, r.Name, url})
 	}
 	return invs, s.reserve(c, len(have)+len(rows))
 }

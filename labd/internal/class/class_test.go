@@ -153,6 +153,15 @@ func TestImportAllOrNothing(t *testing.T) {
 	if len(invs) != 2 || invs[1].Email != "bob@example.com" || !strings.Contains(invs[0].URL, "#tok-ada@example.com") {
 		t.Errorf("invitations %+v", invs)
 	}
+	// An invitation that fails leaves the roster as it was; importing again works.
+	f.acc.fail = "eve@example.com"
+	if _, err := f.svc.Import(ctx, lee, c.ID, []byte("Eve,eve@example.com\n")); err == nil || !strings.Contains(err.Error(), "mail server down") {
+		t.Fatalf("failing invitation: %v", err)
+	}
+	if ms, _ := f.svc.Roster(ctx, lee, c.ID); len(ms) != 2 {
+		t.Fatalf("a failed invitation left %d members, want 2", len(ms))
+	}
+	f.acc.fail = ""
 	// Already on the roster; over capacity.
 	if _, err := f.svc.Import(ctx, lee, c.ID, []byte("Ada,ada@example.com\n")); err == nil || !strings.Contains(err.Error(), "already on the roster") {
 		t.Errorf("duplicate import: %v", err)

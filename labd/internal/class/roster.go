@@ -19,9 +19,9 @@ type RosterRow struct {
 
 // LineError is what is wrong with one line of a roster file.
 type LineError struct {
-	Line    int
-	Field   string
-	Message string
+	Line    int    `json:"line"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 func (e LineError) String() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Message) }
@@ -41,8 +41,14 @@ func (e RosterError) Error() string {
 	return b.String()
 }
 
+// EInvalidRoster is the error code of a refused roster.
+const EInvalidRoster = "invalid_roster"
+
 // ErrorCode makes a roster error a 400 with its lines in the message.
-func (e RosterError) ErrorCode() string { return "invalid_roster" }
+func (e RosterError) ErrorCode() string { return EInvalidRoster }
+
+// ErrorDetails gives the API every bad line, for a page to show by number.
+func (e RosterError) ErrorDetails() any { return []LineError(e) }
 
 // maxRoster bounds a roster file's rows.
 const maxRoster = 500

@@ -40,26 +40,68 @@ func scanCertificate(row scanner) (*certificate.Certificate, error) {
 	return &c, nil
 }
 
+const (
+	queryLive = `SELECT ` + certificateColumns + ` FROM certificates
+		WHERE program = ? AND user_id = ? AND revoked_at = 0 AND superseded_by = '' AND (expires_at = 0 OR expires_at > ?)
+		ORDER BY issued_at DESC LIMIT 1`
+	queryInsertCertificate = `INSERT INTO certificates (` + certificateColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	queryInsertSubject = `INSERT INTO certificate_subjects (user_id, subject_id) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`
+	querySubject       = `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`
+)
+
 // querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func liveCertificate(ctx context.Context, q querier, program, user string, now time.Time) (*certificate.Certificate, error) {
-	return scanCertificate(q.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates
-		WHERE program = ? AND user_id = ? AND revoked_at = 0 AND superseded_by = '' AND (expires_at = 0 OR expires_at > ?)
-		ORDER BY issued_at DESC LIMIT 1`, program, user, ms(now)))
+// txStmt is a prepared statement in tx, or in the database when tx is nil.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s, err := db.stmt(ctx, query)
+	if err != nil || tx == nil {
+		return s, err
+	}
+	return tx.StmtContext(ctx, s), nil
+}
+
+func (db *DB) liveCertificate(ctx context.Context, tx *sql.Tx, program, user string, now time.Time) (*certificate.Certificate, error) {
+	s, err := db.txStmt(ctx, tx, queryLive)
+	if err != nil {
+		return nil, err
+	}
+	return scanCertificate(s.QueryRowContext(ctx, program, user, ms(now)))
 }
 
 // LiveCertificate returns the live certificate of program for user.
 func (db *DB) LiveCertificate(ctx context.Context, program, user string, now time.Time) (*certificate.Certificate, error) {
-	return liveCertificate(ctx, db.db, program, user, now)
+	return db.liveCertificate(ctx, nil, program, user, now)
 }
 
-func insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.Certificate) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+// insertCertificate inserts c, and its user's subject id when the user has none.
+func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.Certificate) error {
+	sub, err := db.txStmt(ctx, tx, queryInsertSubject)
+	if err != nil {
+		return err
+	}
+	res, err := sub.ExecContext(ctx, c.UserID, c.SubjectID)
+	if err != nil {
+		return fmt.Errorf("insert subject: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var have string
+		if err := tx.QueryRowContext(ctx, querySubject, c.UserID).Scan(&have); err != nil {
+			return err
+		}
+		if have != c.SubjectID {
+			return certificate.ErrSubjectChanged
+		}
+	}
+	ins, err := db.txStmt(ctx, tx, queryInsertCertificate)
+	if err != nil {
+		return err
+	}
+	_, err = ins.ExecContext(ctx,
 		c.Code, c.ID, c.Program, c.ProgramName.ZH, c.ProgramName.EN, c.UserID, c.SubjectID, c.HolderName,
 		ms(c.Issued), ms(c.Expires), c.KeyID, c.StatusList, c.StatusIndex, c.JWT, ms(c.Revoked), c.RevokeReason,
 		c.Supersedes, c.SupersededBy)
@@ -79,14 +121,14 @@ func (db *DB) InsertCertificate(ctx context.Context, c *certificate.Certificate,
 		return nil, false, err
 	}
 	defer tx.Rollback()
-	live, err := liveCertificate(ctx, tx, c.Program, c.UserID, now)
+	live, err := db.liveCertificate(ctx, tx, c.Program, c.UserID, now)
 	if err == nil {
 		return live, false, nil
 	}
 	if !errors.Is(err, certificate.ErrNotFound) {
 		return nil, false, err
 	}
-	if err := insertCertificate(ctx, tx, c); err != nil {
+	if err := db.insertCertificate(ctx, tx, c); err != nil {
 		return nil, false, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -157,12 +199,12 @@ func (db *DB) SupersedeCertificate(ctx context.Context, old string, next *certif
 	}
 	// Another live certificate of the same program (claimed after this one
 	// expired) would make two: the renewal is refused.
-	if live, err := liveCertificate(ctx, tx, next.Program, next.UserID, when); err == nil {
+	if live, err := db.liveCertificate(ctx, tx, next.Program, next.UserID, when); err == nil {
 		return fmt.Errorf("%w: %s is live", certificate.ErrRevoked, live.Code)
 	} else if !errors.Is(err, certificate.ErrNotFound) {
 		return err
 	}
-	if err := insertCertificate(ctx, tx, next); err != nil {
+	if err := db.insertCertificate(ctx, tx, next); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -187,20 +229,27 @@ func (db *DB) RevokedIndexes(ctx context.Context, list int) ([]int, error) {
 	return out, rows.Err()
 }
 
-// SubjectID returns user's credential subject id, creating it on first use.
-func (db *DB) SubjectID(ctx context.Context, user string) (string, error) {
-	var id string
-	err := db.db.QueryRowContext(ctx, `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`, user).Scan(&id)
-	if err == nil {
-		return id, nil
+// StatusListUsed reports whether a certificate points at status list n.
+func (db *DB) StatusListUsed(ctx context.Context, list int) (bool, error) {
+	var one int
+	err := db.db.QueryRowContext(ctx, `SELECT 1 FROM certificates WHERE status_list = ? LIMIT 1`, list).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	return err == nil, err
+}
+
+// SubjectID returns user's credential subject id, or ErrNotFound before
+// their first certificate (whose insert stores it).
+func (db *DB) SubjectID(ctx context.Context, user string) (string, error) {
+	s, err := db.stmt(ctx, querySubject)
+	if err != nil {
 		return "", err
 	}
-	if _, err := db.db.ExecContext(ctx, `INSERT INTO certificate_subjects (user_id, subject_id) VALUES (?, ?)
-		ON CONFLICT (user_id) DO NOTHING`, user, certificate.NewSubjectID()); err != nil {
-		return "", fmt.Errorf("subject id: %w", err)
+	var id string
+	err = s.QueryRowContext(ctx, user).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", certificate.ErrNotFound
 	}
-	err = db.db.QueryRowContext(ctx, `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`, user).Scan(&id)
 	return id, err
 }
