@@ -196,6 +196,7 @@ func TestSiteAccessibility(t *testing.T) {
 		{"/en/", "a11y-home-en"},
 		{"/zh/" + lesson + "/", "a11y-lesson-zh"},
 		{"/en/" + lesson + "/", "a11y-lesson-en"},
+		{"/en/courses/", "a11y-catalogue-en"},
 		{"/zh/courses/ceph-ops/", "a11y-course-zh"},
 		{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
 		{"/en/kb/", "a11y-kb-en"},
