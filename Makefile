@@ -34,7 +34,8 @@ validate: ## check every lab file and certification program
 run: build images site deps ## build everything and serve the portal with labd
 	@mkdir -p data
 	@echo "labd: open http://$(ADDR)/  (API at http://$(ADDR)/api/labs)"
-	@echo "labd: a token for the API: bin/labd token --user you --role trainee"
+	@echo "labd: an account to sign in with: bin/labd user add --email you@example.com --name You --role admin"
+	@echo "labd: a token for scripts: bin/labd token --user you --role trainee"
 	bin/labd serve --addr $(ADDR)
 
 test: images site chromium deps ## every test: unit, real Docker, the browser, end to end

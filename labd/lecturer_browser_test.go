@@ -40,7 +40,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("user add: %v %s", err, out.String())
 	}
-	l := startLabd(t, data, instanceName(t), "../labs", "--site", "../site/public")
+	l := startLabd(t, data, instanceName(t), "../labs", "--site", "../site/public", "--certs", "../certs")
 
 	fail := func(what string, err error) {
 		t.Helper()
@@ -254,6 +254,20 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "lecturer-replay")
 	assertAccessibleNow(t, ctx, l.url+"/en/lecturer/", "a11y-lecturer-replay")
+
+	// Bulk issuance: nobody has finished storage-ops yet, and the table says
+	// what each trainee still misses.
+	err = chromedp.Do(ctx,
+		chromedp.SetValue("#certs-program", "storage-ops"),
+		chromedp.Click(`#certs-form button[type="submit"]`),
+		chromedp.WaitVisible("#certs-out"),
+	)
+	fail("issue certificates", err)
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#certs-out tbody tr")).map(r => r.textContent)`))
+	if err != nil || len(rows) != 2 || !strings.Contains(strings.Join(rows, "\n"), "ceph-health") {
+		t.Errorf("certificates table: %q %v", rows, err)
+	}
+	screenshot(t, ctx, "lecturer-certificates")
 
 	// Another lecturer's console has no such class, and cannot observe ada.
 	lars := l.token(t, "lars", auth.Lecturer)

@@ -170,6 +170,7 @@ async function openClass(id) {
   stuckBefore = null;
   $("invitations").hidden = true;
   $("roster-errors").hidden = true;
+  $("certs-out").hidden = true;
   if (!id) {
     current = null;
     $("class").hidden = true;
@@ -192,6 +193,7 @@ async function openClass(id) {
     end: when.format(new Date(current.end)),
   });
   $("class").hidden = false;
+  loadPrograms().catch(failed);
   await refresh();
   refreshTimer = setInterval(refresh, REFRESH_MS);
 }
@@ -405,6 +407,49 @@ async function play(session, name) {
 }
 
 // ---- the roster ----
+
+// ---- certificates ----
+
+// programsLoaded fills the program choice once.
+let programsLoaded = false;
+async function loadPrograms() {
+  if (programsLoaded) return;
+  const list = await api("GET", "/programs");
+  const sel = $("certs-program");
+  sel.replaceChildren(...list.map((p) => el("option", { value: p.id, text: title(p.title) })));
+  programsLoaded = true;
+}
+
+$("certs-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  if (!current) return;
+  let out;
+  try {
+    out = await api("POST", `/classes/${encodeURIComponent(current.id)}/certificates`, { program: $("certs-program").value });
+  } catch (err) {
+    return failed(err);
+  }
+  const tbody = $("certs-out").querySelector("tbody");
+  tbody.replaceChildren();
+  let issued = 0;
+  let held = 0;
+  for (const v of out) {
+    if (v.status === "issued") issued++;
+    if (v.status === "held") held++;
+    const state = fmt(t["cert_" + v.status] || v.status, { missing: (v.missing || []).join(", ") });
+    tbody.append(
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row", text: v.name }),
+        el("td", { text: state }),
+        el("td", {}, v.verify_url ? el("a", { href: v.verify_url, text: v.code }) : "—"),
+      ),
+    );
+  }
+  $("certs-out").hidden = false;
+  status(fmt(t.certs_done, { n: issued, held }));
+});
 
 $("roster-form").addEventListener("submit", async (e) => {
   e.preventDefault();
