@@ -162,6 +162,9 @@ func TestLabPageInBrowser(t *testing.T) {
 		t.Fatalf("the step did not pass: %v", err)
 	}
 	screenshot(t, ctx, "lab-step-passed")
+
+	// The page with a live terminal passes the same accessibility rules.
+	assertAccessibleNow(t, ctx, l.url+"/zh/labs/linux-basics/", "a11y-lab-running")
 }
 
 // typeInto types text into the focused element as a person would: text

@@ -42,172 +42,184 @@ func siteLabd(t *testing.T) *labd {
 	return startLabd(t, t.TempDir(), instanceName(t), "../labs", "--site", sitePublic, "--runtime", "local")
 }
 
-func TestSiteInBrowser(t *testing.T) {
-	ctx := newBrowser(t)
-	l := siteLabd(t)
+// TestSiteHome: both home pages, their language, navigation and labs.
+func TestSiteHome(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	for _, c := range []struct{ lang, locale, title, other string }{
+		{"zh", "zh-CN", "XSKY 学院", "/en/"},
+		{"en", "en", "XSKY Academy", "/zh/"},
+	} {
+		openPage(t, ctx, l.url+"/"+c.lang+"/", "main h1")
+		lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value
+		h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
+		switchTo := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("[data-lang-switch]"), "href")).Value
+		navLinks := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("header .nav a").length`))
+		labCards := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#h-labs ~ .cards .card").length`))
+		screenshot(t, ctx, "home-"+c.lang)
+		if lang != c.locale || h1 != c.title || switchTo != c.other {
+			t.Errorf("/%s/: lang %q, h1 %q, switch to %q; want %q, %q, %q", c.lang, lang, h1, switchTo, c.locale, c.title, c.other)
+		}
+		if navLinks != 5 {
+			t.Errorf("/%s/: %d links in the main navigation, want 5 (services, courses, knowledge base, labs, verify)", c.lang, navLinks)
+		}
+		if want := labCount(t); labCards != want {
+			t.Errorf("/%s/: %d lab cards, want one per lab in labs/ (%d)", c.lang, labCards, want)
+		}
+	}
+}
 
-	t.Run("home", func(t *testing.T) {
-		for _, c := range []struct{ lang, locale, title, other string }{
-			{"zh", "zh-CN", "XSKY 学院", "/en/"},
-			{"en", "en", "XSKY Academy", "/zh/"},
-		} {
-			openPage(t, ctx, l.url+"/"+c.lang+"/", "main h1")
-			lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value
-			h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
-			switchTo := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("[data-lang-switch]"), "href")).Value
-			navLinks := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("header .nav a").length`))
-			labCards := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#h-labs ~ .cards .card").length`))
-			screenshot(t, ctx, "home-"+c.lang)
-			if lang != c.locale || h1 != c.title || switchTo != c.other {
-				t.Errorf("/%s/: lang %q, h1 %q, switch to %q; want %q, %q, %q", c.lang, lang, h1, switchTo, c.locale, c.title, c.other)
-			}
-			if navLinks != 5 {
-				t.Errorf("/%s/: %d links in the main navigation, want 5 (services, courses, knowledge base, labs, verify)", c.lang, navLinks)
-			}
-			if want := labCount(t); labCards != want {
-				t.Errorf("/%s/: %d lab cards, want one per lab in labs/ (%d)", c.lang, labCards, want)
-			}
+// TestSiteLanguageSwitch: the switch leads to the same page in the other
+// language (a lesson, a lab, a search with its query).
+func TestSiteLanguageSwitch(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	lesson := courseLessons(t)[0]
+	for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/", "/en/search/?q=pool"} {
+		want := swapLang(path)
+		openPage(t, ctx, l.url+path, "[data-lang-switch]")
+		got := clickAndWait(t, ctx, "[data-lang-switch]", l.url+want)
+		if got != l.url+want {
+			t.Errorf("the switch on %s went to %s, want %s", path, got, l.url+want)
 		}
-	})
+		wantLang := map[bool]string{true: "zh-CN", false: "en"}[strings.HasPrefix(want, "/zh/")]
+		if lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != wantLang {
+			t.Errorf("%s: html lang %q, want %q", want, lang, wantLang)
+		}
+	}
+}
 
-	t.Run("language switch keeps the page", func(t *testing.T) {
-		lesson := courseLessons(t)[0]
-		for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/"} {
-			want := swapLang(path)
-			openPage(t, ctx, l.url+path, "[data-lang-switch]")
-			got := clickAndWait(t, ctx, "[data-lang-switch]", l.url+want)
-			if got != l.url+want {
-				t.Errorf("the switch on %s went to %s, want %s", path, got, l.url+want)
-			}
-			wantLang := map[bool]string{true: "zh-CN", false: "en"}[strings.HasPrefix(want, "/zh/")]
-			if lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != wantLang {
-				t.Errorf("%s: html lang %q, want %q", want, lang, wantLang)
-			}
+// TestSiteNextLesson: "lesson N of M" and each next link, in the order of
+// the course's files, across module boundaries.
+func TestSiteNextLesson(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	lessons := courseLessons(t)
+	// Every lesson's next link, module boundaries included.
+	for i := 0; i+1 < len(lessons); i++ {
+		openPage(t, ctx, l.url+"/zh/"+lessons[i]+"/", `a[rel="next"]`)
+		kicker := get(t, ctx, chromedp.Text(chromedp.CSS(".lesson .kicker")))
+		got := clickAndWait(t, ctx, `a[rel="next"]`, l.url+"/zh/"+lessons[i+1]+"/")
+		if want := fmt.Sprintf("第 %d 课，共 %d 课", i+1, len(lessons)); !strings.Contains(kicker, want) {
+			t.Errorf("%s says %q, want %q", lessons[i], kicker, want)
 		}
-	})
+		if want := l.url + "/zh/" + lessons[i+1] + "/"; got != want {
+			t.Errorf("next from %s led to %s, want %s", lessons[i], got, want)
+		}
+		if i == 2 {
+			screenshot(t, ctx, "lesson-zh")
+		}
+	}
+}
 
-	t.Run("next lesson", func(t *testing.T) {
-		lessons := courseLessons(t)
-		// Every lesson's next link, module boundaries included.
-		for i := 0; i+1 < len(lessons); i++ {
-			openPage(t, ctx, l.url+"/zh/"+lessons[i]+"/", `a[rel="next"]`)
-			kicker := get(t, ctx, chromedp.Text(chromedp.CSS(".lesson .kicker")))
-			got := clickAndWait(t, ctx, `a[rel="next"]`, l.url+"/zh/"+lessons[i+1]+"/")
-			if want := fmt.Sprintf("第 %d 课，共 %d 课", i+1, len(lessons)); !strings.Contains(kicker, want) {
-				t.Errorf("%s says %q, want %q", lessons[i], kicker, want)
-			}
-			if want := l.url + "/zh/" + lessons[i+1] + "/"; got != want {
-				t.Errorf("next from %s led to %s, want %s", lessons[i], got, want)
-			}
-			if i == 2 {
-				screenshot(t, ctx, "lesson-zh")
-			}
+// TestSiteCourseData: schema.org Course JSON-LD on the course and a lesson.
+func TestSiteCourseData(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	lesson := courseLessons(t)[0]
+	for _, c := range []struct{ path, partOf string }{
+		{"/en/courses/ceph-ops/", ""},
+		{"/zh/" + lesson + "/", "ceph-ops"},
+	} {
+		openPage(t, ctx, l.url+c.path, "main h1")
+		var ld struct {
+			Context  string `json:"@context"`
+			Type     string `json:"@type"`
+			Name     string `json:"name"`
+			Code     string `json:"courseCode"`
+			Time     string `json:"timeRequired"`
+			Language string `json:"inLanguage"`
+			PartOf   struct {
+				Type string `json:"@type"`
+				Code string `json:"courseCode"`
+			} `json:"isPartOf"`
 		}
-	})
+		raw := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('script[type="application/ld+json"]').textContent`))
+		if err := json.Unmarshal([]byte(raw), &ld); err != nil {
+			t.Fatalf("%s: JSON-LD: %v\n%s", c.path, err, raw)
+		}
+		h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
+		if ld.Context != "https://schema.org" || ld.Type != "Course" || ld.Name != h1 || !strings.HasPrefix(ld.Time, "PT") || ld.Language == "" {
+			t.Errorf("%s: JSON-LD %+v, want a schema.org Course named %q with timeRequired and inLanguage", c.path, ld, h1)
+		}
+		if c.partOf == "" && ld.Code != "ceph-ops" {
+			t.Errorf("%s: courseCode %q, want ceph-ops", c.path, ld.Code)
+		}
+		if c.partOf != "" && (ld.PartOf.Type != "Course" || ld.PartOf.Code != c.partOf) {
+			t.Errorf("%s: isPartOf %+v, want the course %s", c.path, ld.PartOf, c.partOf)
+		}
+	}
+}
 
-	t.Run("course data", func(t *testing.T) {
-		// schema.org Course on the course page and on each lesson (part of it).
-		lesson := courseLessons(t)[0]
-		for _, c := range []struct{ path, partOf string }{
-			{"/en/courses/ceph-ops/", ""},
-			{"/zh/" + lesson + "/", "ceph-ops"},
-		} {
-			openPage(t, ctx, l.url+c.path, "main h1")
-			var ld struct {
-				Context  string `json:"@context"`
-				Type     string `json:"@type"`
-				Name     string `json:"name"`
-				Code     string `json:"courseCode"`
-				Time     string `json:"timeRequired"`
-				Language string `json:"inLanguage"`
-				PartOf   struct {
-					Type string `json:"@type"`
-					Code string `json:"courseCode"`
-				} `json:"isPartOf"`
-			}
-			raw := get(t, ctx, chromedp.Evaluate[string](`document.querySelector('script[type="application/ld+json"]').textContent`))
-			if err := json.Unmarshal([]byte(raw), &ld); err != nil {
-				t.Fatalf("%s: JSON-LD: %v\n%s", c.path, err, raw)
-			}
-			h1 := get(t, ctx, chromedp.Text(chromedp.CSS("main h1")))
-			if ld.Context != "https://schema.org" || ld.Type != "Course" || ld.Name != h1 || !strings.HasPrefix(ld.Time, "PT") || ld.Language == "" {
-				t.Errorf("%s: JSON-LD %+v, want a schema.org Course named %q with timeRequired and inLanguage", c.path, ld, h1)
-			}
-			if c.partOf == "" && ld.Code != "ceph-ops" {
-				t.Errorf("%s: courseCode %q, want ceph-ops", c.path, ld.Code)
-			}
-			if c.partOf != "" && (ld.PartOf.Type != "Course" || ld.PartOf.Code != c.partOf) {
-				t.Errorf("%s: isPartOf %+v, want the course %s", c.path, ld.PartOf, c.partOf)
-			}
-		}
-	})
+// TestSiteSearch: the header's box leads to the search page, Pagefind loads
+// only then, and its Chinese index finds the health-check article.
+func TestSiteSearch(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	openPage(t, ctx, l.url+"/zh/", "#site-q")
+	pagefindBefore := get(t, ctx, chromedp.Evaluate[bool](`performance.getEntriesByType("resource").some(e => e.name.includes("/pagefind/"))`))
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#site-q"), "健康检查"),
+		chromedp.Submit(chromedp.CSS("#site-q")),
+		chromedp.WaitVisible(chromedp.CSS(`#results a[href="/zh/kb/health-check-procedure/"]`)),
+	)
+	if err != nil {
+		screenshot(t, ctx, "failed-search")
+		t.Fatalf("searching 健康检查 did not find /zh/kb/health-check-procedure/: %v", err)
+	}
+	screenshot(t, ctx, "search-zh")
+	if pagefindBefore {
+		t.Error("the home page loaded Pagefind before anyone searched")
+	}
+	if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results mark").length`)) == 0 {
+		t.Error("no highlighted hit in the results' excerpts")
+	}
+}
 
-	t.Run("search", func(t *testing.T) {
-		// The header's search box leads to the search page, which loads
-		// Pagefind only then; the Chinese index finds the article.
-		openPage(t, ctx, l.url+"/zh/", "#site-q")
-		pagefindBefore := get(t, ctx, chromedp.Evaluate[bool](`performance.getEntriesByType("resource").some(e => e.name.includes("/pagefind/"))`))
-		err := chromedp.Do(ctx,
-			chromedp.SendKeys(chromedp.CSS("#site-q"), "健康检查"),
-			chromedp.Submit(chromedp.CSS("#site-q")),
-			chromedp.WaitVisible(chromedp.CSS(`#results a[href="/zh/kb/health-check-procedure/"]`)),
-		)
-		if err != nil {
-			screenshot(t, ctx, "failed-search")
-			t.Fatalf("searching 健康检查 did not find /zh/kb/health-check-procedure/: %v", err)
-		}
-		screenshot(t, ctx, "search-zh")
-		if pagefindBefore {
-			t.Error("the home page loaded Pagefind before anyone searched")
-		}
-		if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results mark").length`)) == 0 {
-			t.Error("no highlighted hit in the results' excerpts")
-		}
-	})
+// TestSiteLabPageSignedOut: the lab page shows its steps and, without a
+// session, a sign-in link that returns to it.
+func TestSiteLabPageSignedOut(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	openPage(t, ctx, l.url+"/zh/labs/linux-basics/", "#signin")
+	href := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("#signin-link"), "href")).Value
+	if want := "/zh/login/?next=" + url.QueryEscape("/zh/labs/linux-basics/"); href != want {
+		t.Errorf("sign-in link %q, want %q", href, want)
+	}
+	if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#steps > li .step-text").length`)) == 0 {
+		t.Error("the lab page shows no step text")
+	}
+	screenshot(t, ctx, "lab-signed-out")
+}
 
-	t.Run("lab page signed out", func(t *testing.T) {
-		openPage(t, ctx, l.url+"/zh/labs/linux-basics/", "#signin")
-		href := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("#signin-link"), "href")).Value
-		if want := "/zh/login/?next=" + url.QueryEscape("/zh/labs/linux-basics/"); href != want {
-			t.Errorf("sign-in link %q, want %q", href, want)
-		}
-		if get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#steps > li .step-text").length`)) == 0 {
-			t.Error("the lab page shows no step text")
-		}
-		screenshot(t, ctx, "lab-signed-out")
-	})
-
-	t.Run("accessibility", func(t *testing.T) {
-		lesson := courseLessons(t)[2]
-		for _, p := range []struct{ path, name string }{
-			{"/zh/", "a11y-home-zh"},
-			{"/en/", "a11y-home-en"},
-			{"/zh/" + lesson + "/", "a11y-lesson-zh"},
-			{"/en/" + lesson + "/", "a11y-lesson-en"},
-			{"/zh/courses/ceph-ops/", "a11y-course-zh"},
-			{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
-			{"/en/kb/", "a11y-kb-en"},
-			{"/zh/topics/health-check/", "a11y-topic-zh"},
-			{"/zh/services/", "a11y-services-zh"},
-			{"/en/services/onsite-assurance/", "a11y-service-en"},
-			{"/en/labs/", "a11y-labs-en"},
-			{"/zh/labs/ceph-health/", "a11y-lab-zh"},
-			{"/en/search/?q=health", "a11y-search-en"},
-		} {
-			assertAccessible(t, ctx, l.url+p.path, p.name)
-		}
-		// Dark mode: the same rules, contrast included, in the other scheme.
-		colorScheme(t, ctx, "dark")
-		defer colorScheme(t, ctx, "")
-		for _, p := range []struct{ path, name string }{
-			{"/zh/", "a11y-dark-home-zh"},
-			{"/en/" + lesson + "/", "a11y-dark-lesson-en"},
-			{"/zh/kb/health-check-procedure/", "a11y-dark-article-zh"},
-			{"/en/labs/ceph-health/", "a11y-dark-lab-en"},
-		} {
-			assertAccessible(t, ctx, l.url+p.path, p.name)
-		}
-	})
+// TestSiteAccessibility: axe-core finds nothing on each kind of page, in
+// light and dark.
+func TestSiteAccessibility(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	lesson := courseLessons(t)[2]
+	for _, p := range []struct{ path, name string }{
+		{"/zh/", "a11y-home-zh"},
+		{"/en/", "a11y-home-en"},
+		{"/zh/" + lesson + "/", "a11y-lesson-zh"},
+		{"/en/" + lesson + "/", "a11y-lesson-en"},
+		{"/en/courses/", "a11y-catalogue-en"},
+		{"/zh/courses/ceph-ops/", "a11y-course-zh"},
+		{"/zh/kb/health-check-procedure/", "a11y-article-zh"},
+		{"/en/kb/", "a11y-kb-en"},
+		{"/zh/topics/health-check/", "a11y-topic-zh"},
+		{"/zh/services/", "a11y-services-zh"},
+		{"/en/services/onsite-assurance/", "a11y-service-en"},
+		{"/en/labs/", "a11y-labs-en"},
+		{"/zh/labs/ceph-health/", "a11y-lab-zh"},
+		{"/en/search/?q=health", "a11y-search-en"},
+	} {
+		assertAccessible(t, ctx, l.url+p.path, p.name)
+	}
+	// Dark mode: the same rules, contrast included, in the other scheme.
+	colorScheme(t, ctx, "dark")
+	defer colorScheme(t, ctx, "")
+	for _, p := range []struct{ path, name string }{
+		{"/zh/", "a11y-dark-home-zh"},
+		{"/en/" + lesson + "/", "a11y-dark-lesson-en"},
+		{"/zh/kb/health-check-procedure/", "a11y-dark-article-zh"},
+		{"/en/labs/ceph-health/", "a11y-dark-lab-en"},
+	} {
+		assertAccessible(t, ctx, l.url+p.path, p.name)
+	}
 }
 
 // TestSiteVerifyPageAccessible: labd's certificate verify page /v/<code>,

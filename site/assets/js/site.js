@@ -14,3 +14,9 @@ for (const form of document.querySelectorAll("form[data-verify]")) {
     if (code) location.href = "/v/" + encodeURIComponent(code);
   });
 }
+
+// The language switch keeps the query of a page that has a translation
+// (a search, the exam's program).
+if (location.search) {
+  for (const a of document.querySelectorAll("a[data-lang-switch][data-translation]")) a.search = location.search;
+}
