@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/exam/examtest"
@@ -65,12 +67,25 @@ func TestCertificationEndToEnd(t *testing.T) {
 	certs := t.TempDir()
 	os.WriteFile(filepath.Join(certs, "shell-basics.yaml"), []byte(e2eProgram), 0o644)
 	os.WriteFile(filepath.Join(certs, "shell-basics.bank.yaml"), []byte(e2eBank), 0o644)
-	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--certs", certs)
-	trainee := l.token(t, "tina", auth.Trainee)
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--certs", certs, "--site", "../site/public")
 	admin := l.token(t, "root", auth.Admin)
 
+	// Tina's account, by invitation; she works with a token for it.
+	var inv struct{ URL string }
+	if code := l.call(t, "POST", "/api/invitations", admin, map[string]string{"email": "tina@example.com", "name": "Tina Tang", "role": "trainee"}, &inv); code != 201 {
+		t.Fatalf("invite: %d", code)
+	}
+	_, secret, _ := strings.Cut(inv.URL, "#")
+	var accepted struct{ User struct{ ID string } }
+	if code := l.call(t, "POST", "/api/invitations/accept", "", map[string]string{"token": secret, "password": "tina's long password"}, &accepted); code != 200 || accepted.User.ID == "" {
+		t.Fatalf("accept: %d %+v", code, accepted)
+	}
+	trainee := l.token(t, accepted.User.ID, auth.Trainee)
+
 	// Claiming too early says what is missing.
-	var refused struct{ Error struct{ Code, Message string } }
+	var refused struct {
+		Error struct{ Code, Message string }
+	}
 	if code := l.call(t, "POST", "/api/programs/shell-basics/claim", trainee, nil, &refused); code != 409 ||
 		!strings.Contains(refused.Error.Message, "linux-basics") {
 		t.Fatalf("early claim: %d %+v", code, refused)
@@ -131,7 +146,7 @@ func TestCertificationEndToEnd(t *testing.T) {
 		return resp.StatusCode, b
 	}
 	code, page := get("/v/" + claimed.Code + "?lang=en")
-	if code != 200 || !bytes.Contains(page, []byte("Shell basics certificate")) || !bytes.Contains(page, []byte("tina")) {
+	if code != 200 || !bytes.Contains(page, []byte("Shell basics certificate")) || !bytes.Contains(page, []byte("Tina Tang")) {
 		t.Fatalf("verify page: %d\n%.400s", code, page)
 	}
 	var status struct{ Status string }
@@ -157,8 +172,33 @@ func TestCertificationEndToEnd(t *testing.T) {
 		return code, out.String() + errOut.String()
 	}
 	if code, out := verify(fetch("/status/revocation/1", "status-before.jwt")); code != 0 ||
-		!strings.Contains(out, "holder:   tina") || !strings.Contains(out, "status:   valid") {
+		!strings.Contains(out, "holder:   Tina Tang") || !strings.Contains(out, "status:   valid") {
 		t.Fatalf("offline verify: exit %d\n%s", code, out)
+	}
+
+	// Her page lists the program and the certificate; the verify page shows it.
+	ctx := newBrowser(t)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/"),
+		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(trainee)+`)`),
+		chromedp.Navigate(l.url+"/en/me/"),
+		chromedp.WaitVisible("#cert-list li"),
+		chromedp.WaitVisible("#program-list li"),
+	)
+	if err != nil {
+		screenshot(t, ctx, "failed-me-certificate")
+		t.Fatal(err)
+	}
+	certList, _ := chromedp.Run(ctx, chromedp.Text("#cert-list"))
+	progText, _ := chromedp.Run(ctx, chromedp.Text("#program-list"))
+	if !strings.Contains(certList, "Shell basics certificate") || !strings.Contains(certList, "Valid") ||
+		!strings.Contains(progText, "labs passed 1 of 1 · exam: passed") {
+		t.Errorf("me page: certificates %q, programs %q", certList, progText)
+	}
+	screenshot(t, ctx, "me-certificate")
+	assertAccessible(t, ctx, l.url+"/v/"+claimed.Code+"?lang=zh", "verify-valid-zh")
+	if body, err := chromedp.Run(ctx, chromedp.Text("body")); err != nil || !strings.Contains(body, "Tina Tang") || !strings.Contains(body, "命令行基础认证") {
+		t.Errorf("verify page: %v\n%.300s", err, body)
 	}
 
 	// Revoked: the public status says so with the reason, and so does the

@@ -5,13 +5,14 @@ import { api } from "./api.js";
 
 const root = document.getElementById("invite");
 const lang = root.dataset.lang;
+// Hugo lowercases front matter keys: the texts arrive as t.notoken etc.
 const t = JSON.parse(root.dataset.text);
 const $ = (id) => document.getElementById(id);
 
 const token = decodeURIComponent(location.hash.slice(1));
 if (location.hash) history.replaceState(null, "", location.pathname + location.search);
 if (!token) {
-  $("error").textContent = t.noToken;
+  $("error").textContent = t.notoken;
   $("invite-form").querySelector("button").disabled = true;
 }
 
@@ -34,7 +35,7 @@ $("invite-form").addEventListener("submit", async (e) => {
     await api("POST", "/invitations/accept", { token, password, name: $("name").value.trim() });
     location.assign(`/${lang}/me/`);
   } catch (x) {
-    const known = { 404: t.notFound, 409: t.used, 410: t.expired };
+    const known = { 404: t.notfound, 409: t.used, 410: t.expired };
     err.textContent = known[x.status] || `${t.failed} ${x.message}`;
     button.disabled = x.status in known; // a dead link stays dead
   }

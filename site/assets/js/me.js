@@ -4,6 +4,7 @@ import { api, signInURL } from "./api.js";
 
 const root = document.getElementById("me");
 const lang = root.dataset.lang;
+// Hugo lowercases front matter keys: the texts arrive as t.certstates etc.
 const t = JSON.parse(root.dataset.text);
 const $ = (id) => document.getElementById(id);
 
@@ -52,13 +53,39 @@ async function load() {
   $("labs").hidden = sessions.length === 0;
   $("no-labs").hidden = sessions.length !== 0;
 
+  if (me.role === "lecturer" || me.role === "admin") $("console").hidden = false;
+
+  // Certification programs: how far the caller is with each.
+  try {
+    const progs = await api("GET", "/programs");
+    for (const p of progs) {
+      const passed = p.labs.filter((l) => l.passed).length;
+      const line = t.programline
+        .replace("{labs}", passed)
+        .replace("{total}", p.labs.length)
+        .replace("{exam}", p.exam.passed ? t.exampassed : t.examnot);
+      $("program-list").append(
+        el(
+          "li",
+          {},
+          el("a", { href: `/${lang}/exam/?program=${encodeURIComponent(p.id)}` }, p.title[lang] || p.title.en || p.id),
+          " ",
+          el("span", { className: "muted" }, line),
+        ),
+      );
+    }
+    $("programs").hidden = progs.length === 0;
+  } catch (x) {
+    if (x.status !== 404) $("error").textContent = `${t.failed} ${x.message}`;
+  }
+
   // Certificates come with the certificates work; until labd has the route, show nothing.
   try {
     const list = await api("GET", `/me/certificates?lang=${lang}`);
     for (const c of list) {
       const name = c.program && c.program.name ? c.program.name[lang] || c.program.name.en : c.code;
       const li = el("li", {}, el("strong", {}, name), " ");
-      li.append(el("span", { className: "muted" }, `${t.certStates[c.status] || c.status} · ${when(c.issued_at)} `));
+      li.append(el("span", { className: "muted" }, `${t.certstates[c.status] || c.status} · ${when(c.issued_at)} `));
       li.append(el("a", { href: c.verify_url || `/v/${encodeURIComponent(c.code)}` }, t.verify));
       if (c.pdf_url) li.append(" · ", el("a", { href: c.pdf_url }, "PDF"));
       $("cert-list").append(li);
