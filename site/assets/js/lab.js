@@ -1,9 +1,6 @@
 // The lab page: start a lab session, work in its nodes' terminals, check the
 // steps, watch the time. The page (built from labs/<id>/) holds the lab's
 // text and steps; this talks to labd's API through api.js and nothing else.
-import { Terminal } from "@xterm/xterm";
-import { FitAddon } from "@xterm/addon-fit";
-import { TTY } from "./tty.js";
 import { api, signInURL } from "./api.js";
 
 const root = document.getElementById("lab");
@@ -39,8 +36,16 @@ $("token-form").addEventListener("submit", (e) => {
   location.reload();
 });
 
-let session, timer;
+let session, timer, terminalModule;
 const ttys = {};
+const opening = {};
+
+// terminals loads xterm.js and the tty.v1 client (terminal.js, about 90 KB)
+// once, when a session is on its way: nobody who only reads the lab waits for it.
+function terminals() {
+  terminalModule ||= import(root.dataset.terminal);
+  return terminalModule;
+}
 window.academyLab = { ttys }; // for tests and the curious
 
 async function load() {
@@ -48,6 +53,8 @@ async function load() {
     const btn = li.querySelector("button.check");
     btn.addEventListener("click", () => check(li.dataset.step, li, btn));
   }
+  // Neither signed in (labd's readable CSRF cookie) nor a token: ask, without a 401.
+  if (!sessionStorage.getItem(TOKEN) && !/(?:^|;\s*)labd_csrf=/.test(document.cookie)) return askSignIn();
   let live;
   try {
     live = await call("GET", "/sessions?live=1");
@@ -82,6 +89,7 @@ async function check(step, li, btn) {
 }
 
 async function waitReady(s) {
+  terminals(); // meanwhile
   status(t.starting, "busy");
   while (s.state === "provisioning") s = await call("GET", `/sessions/${s.id}?wait=30s`);
   return s;
@@ -160,12 +168,18 @@ function select(node) {
     tab.tabIndex = on ? 0 : -1;
   }
   for (const pane of $("panes").children) pane.hidden = pane.id !== "pane-" + node;
-  if (!ttys[node]) open(node);
+  showTerminal(node);
+}
+
+// showTerminal opens a node's terminal the first time, and focuses it.
+async function showTerminal(node) {
+  if (!ttys[node]) await (opening[node] ||= open(node));
   else ttys[node].fit.fit();
   ttys[node].term.focus();
 }
 
-function open(node) {
+async function open(node) {
+  const { Terminal, FitAddon, TTY } = await terminals();
   const term = new Terminal({
     cursorBlink: true,
     fontSize: 14,
@@ -230,6 +244,7 @@ $("reset").addEventListener("click", async () => {
   for (const k of Object.keys(ttys)) {
     ttys[k].tty.end();
     delete ttys[k];
+    delete opening[k];
   }
   clearSteps();
   try {
