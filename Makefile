@@ -38,11 +38,13 @@ run: build images site deps ## build everything and serve the portal with labd
 	@echo "labd: a token for scripts: bin/labd token --user you --role trainee"
 	bin/labd serve --addr $(ADDR)
 
+# -p 1: one package at a time, so the terminal tests do not race the Docker and browser tests
+# for two cores.
 test: images site chromium deps ## every test: unit, real Docker, the browser, end to end
 	cd labd/internal/certificate/testdata/jose && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) vet ./labd/...
 	$(GO) run ./labd validate labs
-	$(GO) test -count=1 -timeout 30m ./labd/...
+	$(GO) test -count=1 -p 1 -timeout 40m ./labd/...
 
 test-short: ## the quick loop: no Docker
 	$(GO) test -short ./labd/...

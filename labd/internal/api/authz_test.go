@@ -193,6 +193,7 @@ func matrixFixtures() map[string]fixture {
 	// "mine" is the caller's own list.
 	f["GET /api/certificates/{code}"] = fixture{access: Public, call: certificatePath("/api/certificates/{code}", "")}
 	f["GET /v/{code}"] = fixture{access: Public, call: certificatePath("/v/{code}", "")}
+	f["GET /v/{$}"] = fixture{access: Public, call: certificatePath("/v/?code={code}", "")}
 	f["POST /api/certificates/{code}/revoke"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/revoke", `{"reason":"matrix"}`)}
 	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}

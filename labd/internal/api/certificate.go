@@ -357,3 +357,19 @@ var pageText = map[string]map[string]string{
 		"verifiers": "Verifiers can check the signature offline with the issuer's published keys:", "keys": "public keys (JWKS)", "home": "Home",
 	},
 }
+
+// verifyForm answers the site's verify form (GET /v/?code=X, as a browser
+// without JavaScript sends it) with the certificate's page.
+func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
+	code := strings.TrimSpace(r.URL.Query().Get("code"))
+	if code == "" {
+		http.Redirect(w, r, "/"+pageLang(r)+"/verify/", http.StatusSeeOther)
+		return nil
+	}
+	target := "/v/" + url.PathEscape(code)
+	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
+		target += "?lang=" + l
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -173,5 +174,29 @@ func TestCertificateIsNoSessionToken(t *testing.T) {
 	session := ts.token(t, "root", auth.Admin)
 	if _, err := ts.api.Certificates.Verify(context.Background(), session); err == nil || !strings.Contains(err.Error(), "token type") {
 		t.Fatalf("a session token as a certificate: %v", err)
+	}
+}
+
+// TestVerifyForm: the site's verify form without JavaScript asks for
+// /v/?code=X; labd sends the browser to the certificate's page.
+func TestVerifyForm(t *testing.T) {
+	ts := newTestServer(t)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ query, want string }{
+		{"?code=+abcd-efgh+", "/v/abcd-efgh"},
+		{"?code=A%2FB&lang=en", "/v/A%2FB?lang=en"},
+		{"?lang=en", "/en/verify/"},
+		{"", "/zh/verify/"},
+	} {
+		req, _ := http.NewRequest("GET", ts.URL+"/v/"+tt.query, nil)
+		req.Header.Set("Accept-Language", "zh-CN")
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tt.want {
+			t.Errorf("/v/%s: %d %q, want 303 %q", tt.query, resp.StatusCode, resp.Header.Get("Location"), tt.want)
+		}
 	}
 }
