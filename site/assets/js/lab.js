@@ -179,7 +179,7 @@ async function showTerminal(node) {
 }
 
 async function open(node) {
-  const { Terminal, FitAddon, TTY } = await terminals();
+  const { Terminal, FitAddon, TTY, nodeEndpoints } = await terminals();
   const term = new Terminal({
     cursorBlink: true,
     fontSize: 14,
@@ -195,16 +195,7 @@ async function open(node) {
   const badge = $("tab-" + node).querySelector(".tty-state");
   const tty = new TTY({
     term,
-    wsURL: (from, cols, rows) =>
-      `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/sessions/${session.id}/nodes/${node}/terminal?from=${from}&cols=${cols}&rows=${rows}`,
-    ticket: async () => {
-      try {
-        return (await call("POST", `/sessions/${session.id}/nodes/${node}/ticket`)).ticket;
-      } catch (e) {
-        if (e.status && e.status < 500) e.final = true;
-        throw e;
-      }
-    },
+    ...nodeEndpoints(session.id, node, call),
     onState: (s, detail) => {
       badge.textContent = t[s] || s;
       badge.dataset.state = s;

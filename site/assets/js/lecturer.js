@@ -300,7 +300,7 @@ function closeObserver() {
 $("observe-stop").addEventListener("click", closeObserver);
 
 async function observe(s, node, name, labTitle) {
-  const { Terminal, FitAddon, TTY } = await watching();
+  const { Terminal, FitAddon, TTY, nodeEndpoints } = await watching();
   closeObserver();
   $("observe").hidden = false;
   const h = $("observe-h");
@@ -322,16 +322,7 @@ async function observe(s, node, name, labTitle) {
   const badge = $("observe-state");
   const tty = new TTY({
     term,
-    wsURL: (from, cols, rows) =>
-      `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/sessions/${s.id}/nodes/${node}/terminal?from=${from}&cols=${cols}&rows=${rows}`,
-    ticket: async () => {
-      try {
-        return (await api("POST", `/sessions/${s.id}/nodes/${node}/ticket`)).ticket;
-      } catch (e) {
-        if (e.status && e.status < 500) e.final = true;
-        throw e;
-      }
-    },
+    ...nodeEndpoints(s.id, node, api),
     onState: (st, detail) => {
       badge.textContent = t[st] || st;
       badge.dataset.state = st;

@@ -175,3 +175,22 @@ export class TTY {
     if (this.ws) this.ws.close();
   }
 }
+
+// nodeEndpoints are the TTY options that reach a lab session's node through
+// labd: the websocket URL and a fresh single-use ticket per connection (a
+// refusal short of a server error is final: no retry). call is api.js's api.
+export function nodeEndpoints(sessionID, node, call) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return {
+    wsURL: (from, cols, rows) =>
+      `${scheme}://${location.host}/api/sessions/${sessionID}/nodes/${node}/terminal?from=${from}&cols=${cols}&rows=${rows}`,
+    ticket: async () => {
+      try {
+        return (await call("POST", `/sessions/${sessionID}/nodes/${node}/ticket`)).ticket;
+      } catch (e) {
+        if (e.status && e.status < 500) e.final = true;
+        throw e;
+      }
+    },
+  };
+}
