@@ -92,11 +92,12 @@ func (s *Server) routes() []route {
 		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
 		{"POST", "/api/certificates/{code}/renew", Roles(auth.Admin), s.renewCertificate},
 		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
-		{"GET", "/v/{code}", Public, s.verify},
-		{"GET", "/v/{$}", Public, s.verifyForm}, // the site's verify form without JavaScript // the page; {code}.jwt and {code}.pdf too
+		{"GET", "/v/{code}", Public, s.verify},  // the page; {code}.jwt and {code}.pdf too
+		{"GET", "/v/{$}", Public, s.verifyForm}, // the site's verify form without JavaScript
 		{"GET", "/.well-known/jwks.json", Public, s.jwks},
 		{"GET", "/.well-known/jwt-vc-issuer", Public, s.jwtVCIssuer},
 		{"GET", "/status/revocation/{n}", Public, s.statusList},
+
 		// Exams and certification programs: each caller sits and sees only their own.
 		{"GET", "/api/exams/{exam}/attempt", Authenticated, s.startAttempt},
 		{"POST", "/api/exams/{exam}/attempt/{attempt}", Authenticated, s.submitAttempt},
