@@ -197,7 +197,8 @@ func TestCertificationEndToEnd(t *testing.T) {
 	}
 	screenshot(t, ctx, "me-certificate")
 	assertAccessible(t, ctx, l.url+"/v/"+claimed.Code+"?lang=zh", "verify-valid-zh")
-	if body, err := chromedp.Run(ctx, chromedp.Text("body")); err != nil || !strings.Contains(body, "Tina Tang") || !strings.Contains(body, "命令行基础认证") {
+	if body, err := chromedp.Run(ctx, chromedp.Text("body")); err != nil || !strings.Contains(body, "Tina Tang") || !strings.Contains(body, "命令行基础认证") ||
+		!strings.Contains(body, "实验：Linux 命令行基础") {
 		t.Errorf("verify page: %v\n%.300s", err, body)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/exam"
+	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
 // certIssuer lets the exam service issue certificates: it turns a claimed
@@ -14,6 +15,7 @@ import (
 type certIssuer struct {
 	certs    *certificate.Service
 	accounts *auth.Accounts
+	labs     *lab.Catalog // for the labs' titles
 }
 
 var _ exam.Issuer = certIssuer{}
@@ -36,9 +38,13 @@ func (c certIssuer) Issue(ctx context.Context, req exam.IssueRequest) (string, e
 		r.Program.Validity = 0
 	}
 	for _, l := range req.Labs {
-		r.Results = append(r.Results, certificate.Result{Name: certificate.Text{ZH: "实验 " + l.Lab, EN: "Lab " + l.Lab}, Score: 100, PassMark: 100})
-		r.Evidence = append(r.Evidence, certificate.Evidence{Name: certificate.Text{ZH: "实验 " + l.Lab, EN: "Lab " + l.Lab},
-			URL: "/en/labs/" + l.Lab + "/"})
+		title := certificate.Text{ZH: l.Lab, EN: l.Lab}
+		if def, ok := c.labs.Lab(l.Lab); ok {
+			title = certificate.Text(def.Title)
+		}
+		name := certificate.Text{ZH: "实验：" + title.ZH, EN: "Lab: " + title.EN}
+		r.Results = append(r.Results, certificate.Result{Name: name, Score: 100, PassMark: 100})
+		r.Evidence = append(r.Evidence, certificate.Evidence{Name: name, URL: "/en/labs/" + l.Lab + "/"})
 	}
 	cert, err := c.certs.Issue(ctx, r)
 	if err != nil {
