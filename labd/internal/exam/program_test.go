@@ -5,11 +5,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/strictyaml/yamltest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -64,31 +64,10 @@ func TestParseValidity(t *testing.T) {
 	}
 }
 
-// golden compares err, which must be FieldErrors with a line each, with the
-// golden file beside the test file.
+// golden compares err with the golden file beside the test file.
 func golden(t *testing.T, file string, err error) {
 	t.Helper()
-	var fe lab.FieldErrors
-	if !errors.As(err, &fe) {
-		t.Fatalf("err = %v, want FieldErrors", err)
-	}
-	got := err.Error() + "\n"
-	g := strings.TrimSuffix(file, ".yaml") + ".golden"
-	if *update {
-		os.WriteFile(g, []byte(got), 0o644)
-	}
-	want, rerr := os.ReadFile(g)
-	if rerr != nil {
-		t.Fatal(rerr)
-	}
-	if got != string(want) {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
-	}
-	for _, e := range fe {
-		if e.Line == 0 {
-			t.Errorf("error without a line: %v", e)
-		}
-	}
+	yamltest.Golden(t, file, err, *update)
 }
 
 // TestBadFiles checks, against golden files, that each broken program and

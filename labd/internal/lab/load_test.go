@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/xsky-academy/academy/labd/internal/strictyaml/yamltest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -89,27 +91,7 @@ func TestParseDefinitionBad(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = ParseDefinition("labs/demo/lab.yaml", data, labFS)
-			var fe FieldErrors
-			if !errors.As(err, &fe) {
-				t.Fatalf("err = %v, want FieldErrors", err)
-			}
-			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
-			if *update {
-				os.WriteFile(golden, []byte(got), 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
-			for _, e := range fe {
-				if e.Line == 0 {
-					t.Errorf("error without a line: %v", e)
-				}
-			}
+			yamltest.Golden(t, file, err, *update)
 		})
 	}
 }
