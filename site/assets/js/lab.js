@@ -179,14 +179,8 @@ async function showTerminal(node) {
 }
 
 async function open(node) {
-  const { Terminal, FitAddon, TTY, nodeEndpoints } = await terminals();
-  const term = new Terminal({
-    cursorBlink: true,
-    fontSize: 14,
-    fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK SC", "WenQuanYi Micro Hei Mono", monospace',
-    scrollback: 5000,
-    theme: { background: "#101418" },
-  });
+  const { Terminal, FitAddon, TTY, nodeEndpoints, termOptions } = await terminals();
+  const term = new Terminal({ ...termOptions, cursorBlink: true });
   const fit = new FitAddon();
   term.loadAddon(fit);
   const pane = $("pane-" + node);

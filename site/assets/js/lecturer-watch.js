@@ -5,4 +5,4 @@
 export { Terminal } from "@xterm/xterm";
 export { FitAddon } from "@xterm/addon-fit";
 export * as AsciinemaPlayer from "asciinema-player";
-export { TTY, nodeEndpoints } from "./tty.js";
+export { TTY, nodeEndpoints, termOptions } from "./tty.js";

@@ -300,19 +300,13 @@ function closeObserver() {
 $("observe-stop").addEventListener("click", closeObserver);
 
 async function observe(s, node, name, labTitle) {
-  const { Terminal, FitAddon, TTY, nodeEndpoints } = await watching();
+  const { Terminal, FitAddon, TTY, nodeEndpoints, termOptions } = await watching();
   closeObserver();
   $("observe").hidden = false;
   const h = $("observe-h");
   h.textContent = fmt(t.observing, { name, lab: labTitle, node });
-  const term = new Terminal({
-    disableStdin: true, // an observer's keys would be dropped by labd anyway
-    cursorBlink: false,
-    fontSize: 14,
-    fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK SC", "WenQuanYi Micro Hei Mono", monospace',
-    scrollback: 5000,
-    theme: { background: "#101418" },
-  });
+  // disableStdin: an observer's keys would be dropped by labd anyway.
+  const term = new Terminal({ ...termOptions, disableStdin: true, cursorBlink: false });
   const fit = new FitAddon();
   term.loadAddon(fit);
   const pane = $("observe-term");

@@ -194,3 +194,11 @@ export function nodeEndpoints(sessionID, node, call) {
     },
   };
 }
+
+// termOptions are the xterm.js options of every terminal on the site.
+export const termOptions = {
+  fontSize: 14,
+  fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK SC", "WenQuanYi Micro Hei Mono", monospace',
+  scrollback: 5000,
+  theme: { background: "#101418" },
+};
