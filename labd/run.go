@@ -301,7 +301,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	if exams != nil {
-		exams.Issuer = certIssuer{certs, accounts, catalog}
+		exams.Issuer = newCertIssuer(certs, accounts, catalog)
 		// certified-lecturer grants lecturer; Grant never lowers a role.
 		exams.Roles = exam.RoleGranterFunc(func(ctx context.Context, user, role string) error {
 			_, err := accounts.Grant(ctx, user, auth.Role(role))

@@ -196,6 +196,16 @@ func matrixFixtures() map[string]fixture {
 	f["GET /v/{$}"] = fixture{access: Public, call: certificatePath("/v/?code={code}", "")}
 	f["POST /api/certificates/{code}/revoke"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/revoke", `{"reason":"matrix"}`)}
 	f["POST /api/certificates/{code}/renew"] = fixture{access: Roles(auth.Admin), call: certificatePath("/api/certificates/{code}/renew", "")}
+	f["POST /api/certificates/{code}/reissue"] = fixture{access: Roles(auth.Admin),
+		call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
+			path, _ := certificatePath("/api/certificates/{code}", "")(t, ts, owner)
+			code := strings.TrimPrefix(path, "/api/certificates/")
+			if _, err := ts.api.Certificates.Revoke(context.Background(), code, "matrix"); err != nil {
+				t.Fatal(err)
+			}
+			return path + "/reissue", []byte(`{"reason":"matrix"}`)
+		}}
+	f["GET /v/favicon.svg"] = fixture{access: Public, call: fixed("/v/favicon.svg", "")}
 	f["GET /api/me/certificates"] = fixture{access: Authenticated, call: fixed("/api/me/certificates", "")}
 	f["GET /.well-known/jwks.json"] = fixture{access: Public, call: fixed("/.well-known/jwks.json", "")}
 	f["GET /.well-known/jwt-vc-issuer"] = fixture{access: Public, call: fixed("/.well-known/jwt-vc-issuer", "")}
@@ -226,10 +236,19 @@ func matrixFixtures() map[string]fixture {
 }
 
 // certificatePath issues owner a live certificate (a new one after the
-// matrix revoked or renewed the last) and fills pattern's {code} with it.
+// matrix renewed the last, a reissue after it revoked it) and fills
+// pattern's {code} with it.
 func certificatePath(pattern, body string) func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
 	return func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
-		c, err := ts.api.Certificates.Issue(context.Background(), testCertRequest(owner.ID, owner.Name))
+		ctx := context.Background()
+		req := testCertRequest(owner.ID, owner.Name)
+		c, err := ts.api.Certificates.Issue(ctx, req)
+		if certificate.ErrorCodeOf(err) == certificate.ERevoked {
+			var last *certificate.Certificate
+			if last, err = ts.api.Certificates.Latest(ctx, req.Program.ID, owner.ID); err == nil {
+				c, err = ts.api.Certificates.Reissue(ctx, last.Code, "matrix")
+			}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,7 @@ type certificateView struct {
 	RevokeReason string                 `json:"revoke_reason,omitempty"`
 	Supersedes   string                 `json:"supersedes,omitempty"`
 	SupersededBy string                 `json:"superseded_by,omitempty"`
+	ReissueOf    string                 `json:"reissue_of,omitempty"` // the revoked certificate an admin issued this one again for
 	VerifyURL    string                 `json:"verify_url"`
 	JWTURL       string                 `json:"jwt_url"`
 	PDFURL       string                 `json:"pdf_url"`
@@ -60,7 +61,7 @@ func (s *Server) certificateView(c *certificate.Certificate, lang string) (*cert
 		Code: certificate.Group(c.Code), ID: c.ID, Status: s.Certificates.Status(c),
 		Program: programView{ID: c.Program, Name: c.ProgramName}, Holder: c.HolderName, IssuedAt: c.Issued,
 		Issuer: issuerView{Name: is.Name, URL: is.URL}, Results: cred.Results(), Evidence: []certificate.Evidence{},
-		RevokeReason: c.RevokeReason, Supersedes: group(c.Supersedes), SupersededBy: group(c.SupersededBy),
+		RevokeReason: c.RevokeReason, Supersedes: group(c.Supersedes), SupersededBy: group(c.SupersededBy), ReissueOf: group(c.ReissueOf),
 		VerifyURL: verify, JWTURL: verify + ".jwt", PDFURL: verify + ".pdf",
 	}
 	if v.Results == nil {
@@ -165,6 +166,41 @@ func (s *Server) renewCertificate(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, v)
+}
+
+// reissueCertificate is an admin's deliberate decision to issue again a
+// revoked certificate (its holder's newest of the program): a new one with
+// the same results, logged with the admin and the reason.
+func (s *Server) reissueCertificate(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		return err
+	}
+	c, err := s.Certificates.Reissue(r.Context(), r.PathValue("code"), body.Reason)
+	if err != nil {
+		return err
+	}
+	s.Log.Info("certificate reissued", "code", certificate.Group(c.Code), "reissue_of", certificate.Group(c.ReissueOf),
+		"reason", c.ReissueReason, "by", actor(r).User)
+	v, err := s.certificateView(c, "en")
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, v)
+}
+
+//go:embed templates/favicon.svg
+var favicon []byte
+
+// verifyIcon is the verify page's icon, the site's own (templates/favicon.svg).
+func (s *Server) verifyIcon(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(favicon)
+	return err
 }
 
 // jwks publishes every certificate key, retired ones included.

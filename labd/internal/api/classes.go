@@ -288,11 +288,13 @@ type classCertificateView struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
 	// Status: issued (now), held (already), not_eligible (requirements
-	// missing), no_account (invited, not yet signed up).
-	Status  string   `json:"status"`
-	Code    string   `json:"code,omitempty"`
-	URL     string   `json:"verify_url,omitempty"`
-	Missing []string `json:"missing,omitempty"`
+	// missing), revoked (their certificate is revoked: only an admin
+	// reissues), no_account (invited, not yet signed up).
+	Status       string         `json:"status"`
+	Code         string         `json:"code,omitempty"`
+	URL          string         `json:"verify_url,omitempty"`
+	Missing      []exam.Missing `json:"missing,omitempty"`
+	RevokeReason string         `json:"revoke_reason,omitempty"`
 }
 
 // issueClassCertificates claims {program}'s certificate for every trainee
@@ -326,18 +328,16 @@ func (s *Server) issueClassCertificates(w http.ResponseWriter, r *http.Request) 
 		v := classCertificateView{Name: m.Name, Email: m.Email, Status: "no_account"}
 		if m.User != "" {
 			c, err := ex.Claim(r.Context(), m.User, req.Program)
-			var pr *exam.Progress
+			var ce *exam.ClaimError
 			switch {
 			case err == nil && c.New:
 				v.Status, v.Code = "issued", c.Code
 			case err == nil:
 				v.Status, v.Code = "held", c.Code
-			case lab.ErrorCodeOf(err) == exam.ERequirements:
-				v.Status = "not_eligible"
-				if pr, err = ex.Progress(r.Context(), m.User, req.Program); err != nil {
-					return err
-				}
-				v.Missing = pr.Missing
+			case errors.As(err, &ce) && ce.Code == exam.ERequirements:
+				v.Status, v.Missing = "not_eligible", ce.Missing
+			case errors.As(err, &ce) && ce.Code == exam.ERevoked:
+				v.Status, v.Code, v.RevokeReason = "revoked", ce.Certificate.Code, ce.Certificate.Reason
 			default:
 				return fmt.Errorf("issue %s's certificate: %w", m.Email, err)
 			}

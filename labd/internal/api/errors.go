@@ -43,6 +43,7 @@ var statusOf = map[string]int{
 	exam.ENoAttempts:   http.StatusConflict,
 	exam.EPassed:       http.StatusConflict,
 	exam.ERequirements: http.StatusConflict,
+	exam.ERevoked:      http.StatusConflict, // certificate.ERevoked is the same code
 }
 
 // coded is any domain's error with a code from statusOf; the API needs

@@ -35,15 +35,21 @@ type programExamView struct {
 	Passed        bool      `json:"passed"`
 	BestScore     int       `json:"best_score"`
 	AttemptsUsed  int       `json:"attempts_used"`
-	AttemptsLeft  int       `json:"attempts_left"`
+	AttemptsLeft  int       `json:"attempts_left"` // of max_attempts, also after a pass
 	OpenAttempt   string    `json:"open_attempt,omitempty"`
 	OpenDeadline  time.Time `json:"open_deadline,omitzero"`
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 }
 
+// heldCertificateView is the caller's standing certificate of a program:
+// their newest, valid, expired or revoked (with its reason).
 type heldCertificateView struct {
-	Code      string `json:"code"`
-	VerifyURL string `json:"verify_url"`
+	Code         string     `json:"code"`
+	Status       string     `json:"status"` // valid, expired or revoked
+	VerifyURL    string     `json:"verify_url"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	RevokeReason string     `json:"revoke_reason,omitempty"`
 }
 
 type programProgressView struct {
@@ -56,9 +62,11 @@ type programProgressView struct {
 	Labs        []programLabView      `json:"labs"`
 	Requires    []programRequiresView `json:"requires"`
 	Exam        programExamView       `json:"exam"`
-	Certificate *heldCertificateView  `json:"certificate"` // the caller's, null if none
-	Complete    bool                  `json:"complete"`    // the certificate can be claimed
-	Missing     []string              `json:"missing"`
+	Certificate *heldCertificateView  `json:"certificate"` // the caller's newest, null if none
+	// Complete: the certificate can be claimed (or is held); false while a
+	// revoked certificate stands, even with nothing missing.
+	Complete bool           `json:"complete"`
+	Missing  []exam.Missing `json:"missing"` // {kind: lab|certificate|exam, id, title}
 }
 
 func newProgramProgressView(pr *exam.Progress) programProgressView {
@@ -78,7 +86,7 @@ func newProgramProgressView(pr *exam.Progress) programProgressView {
 		v.Exam.Cooldown = p.Exam.Cooldown.String()
 	}
 	if v.Missing == nil {
-		v.Missing = []string{}
+		v.Missing = []exam.Missing{}
 	}
 	for _, l := range pr.Labs {
 		v.Labs = append(v.Labs, programLabView{ID: l.Lab.ID, Title: l.Lab.Title, Passed: l.Passed, Session: l.Session})
@@ -86,8 +94,14 @@ func newProgramProgressView(pr *exam.Progress) programProgressView {
 	for _, r := range pr.Requires {
 		v.Requires = append(v.Requires, programRequiresView{ID: r.Program.ID, Title: r.Program.Title, Held: r.Held})
 	}
-	if pr.Certificate != "" {
-		v.Certificate = &heldCertificateView{Code: pr.Certificate, VerifyURL: "/v/" + pr.Certificate}
+	if h := pr.Certificate; h != nil {
+		v.Certificate = &heldCertificateView{Code: h.Code, Status: h.Status, VerifyURL: "/v/" + h.Code, RevokeReason: h.Reason}
+		if !h.Expires.IsZero() {
+			v.Certificate.ExpiresAt = &h.Expires
+		}
+		if !h.RevokedAt.IsZero() {
+			v.Certificate.RevokedAt = &h.RevokedAt
+		}
 	}
 	return v
 }
@@ -143,7 +157,9 @@ type claimView struct {
 }
 
 // claimProgram answers 201 with a new certificate, 200 with one already
-// held, 409 requirements_not_met saying what is missing.
+// held, 409 requirements_not_met saying what is missing (details.missing),
+// 409 revoked while the caller's newest certificate is revoked
+// (details.certificate, with its reason).
 func (s *Server) claimProgram(w http.ResponseWriter, r *http.Request) error {
 	ex, err := s.exams()
 	if err != nil {

@@ -87,13 +87,15 @@ func (s *Server) routes() []route {
 		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
 		{"POST", "/api/classes/{id}/certificates", Roles(auth.Lecturer, auth.Admin), s.issueClassCertificates},
 
-		// Certificates: anyone verifies; admins revoke and renew.
+		// Certificates: anyone verifies; admins revoke, renew and reissue.
 		{"GET", "/api/certificates/{code}", Public, s.getCertificate},
 		{"POST", "/api/certificates/{code}/revoke", Roles(auth.Admin), s.revokeCertificate},
 		{"POST", "/api/certificates/{code}/renew", Roles(auth.Admin), s.renewCertificate},
+		{"POST", "/api/certificates/{code}/reissue", Roles(auth.Admin), s.reissueCertificate},
 		{"GET", "/api/me/certificates", Authenticated, s.myCertificates},
 		{"GET", "/v/{code}", Public, s.verify},  // the page; {code}.jwt and {code}.pdf too
 		{"GET", "/v/{$}", Public, s.verifyForm}, // the site's verify form without JavaScript
+		{"GET", "/v/favicon.svg", Public, s.verifyIcon},
 		{"GET", "/.well-known/jwks.json", Public, s.jwks},
 		{"GET", "/.well-known/jwt-vc-issuer", Public, s.jwtVCIssuer},
 		{"GET", "/status/revocation/{n}", Public, s.statusList},

@@ -94,6 +94,10 @@ type Certificate struct {
 	RevokeReason string
 	Supersedes   string // code of the certificate this one renewed
 	SupersededBy string // code of the certificate that renewed this one
+	// ReissueOf is the code of the revoked certificate an admin issued this
+	// one again for (Service.Reissue), and ReissueReason why.
+	ReissueOf     string
+	ReissueReason string
 }
 
 // StatusAt returns the certificate's status at now.
@@ -120,6 +124,9 @@ const (
 	ENotFound = "not_found"
 	EConflict = "conflict"
 	EInvalid  = "invalid"
+	// ERevoked refuses to issue a certificate to a holder whose newest one
+	// of the program is revoked: only an admin's Reissue issues again.
+	ERevoked = "revoked"
 )
 
 // Error is a domain error whose message is fit to show the caller.
@@ -147,11 +154,20 @@ var ErrIndexTaken = errors.New("status list index taken")
 type Store interface {
 	// InsertCertificate stores c unless a live certificate (neither revoked
 	// nor superseded, not expired at now) of the same program and user
-	// exists: then it returns that one and false. The check and the insert
-	// are atomic. A status index already used in c's list gives ErrIndexTaken.
+	// exists: then it returns that one and false. When the user's newest
+	// certificate of the program is revoked it fails with ErrRevoked: a
+	// revocation holds against the holder. The checks and the insert are
+	// atomic. A status index already used in c's list gives ErrIndexTaken.
 	InsertCertificate(ctx context.Context, c *Certificate, now time.Time) (*Certificate, bool, error)
 	// LiveCertificate returns the live certificate of program for user, or ErrNotFound.
 	LiveCertificate(ctx context.Context, program, user string, now time.Time) (*Certificate, error)
+	// LatestCertificate returns user's newest certificate of program, in
+	// any state, or ErrNotFound.
+	LatestCertificate(ctx context.Context, program, user string) (*Certificate, error)
+	// ReissueCertificate stores next (next.ReissueOf names the old one) if
+	// the old one is still revoked and its holder's newest of the program,
+	// else fails with ErrStale; atomically.
+	ReissueCertificate(ctx context.Context, next *Certificate) error
 	// Certificate returns the certificate with the canonical code, or ErrNotFound.
 	Certificate(ctx context.Context, code string) (*Certificate, error)
 	// CertificateByID returns the certificate with the credential id, or ErrNotFound.
@@ -178,8 +194,13 @@ type Store interface {
 // stored by a concurrent issue: the certificate is made again with it.
 var ErrSubjectChanged = errors.New("subject id changed")
 
-// ErrRevoked is the Store's answer when revoking what is no longer live.
+// ErrRevoked is the Store's answer when revoking what is no longer live,
+// and when issuing to a holder whose newest certificate is revoked.
 var ErrRevoked = errors.New("certificate already revoked or superseded")
+
+// ErrStale is the Store's answer when a reissue's revoked certificate is no
+// longer its holder's newest (or no longer revoked).
+var ErrStale = errors.New("certificate is no longer the holder's newest revoked one")
 
 // ErrorCodeOf returns the code of a domain error, "" for others.
 func ErrorCodeOf(err error) string {

@@ -98,6 +98,9 @@ func randIndex() int {
 
 // Issue issues the certificate req asks for. It is idempotent: while a live
 // certificate of the same program and user exists, that one is returned.
+// A revocation holds: while the user's newest certificate of the program is
+// revoked, Issue refuses (ERevoked) and only Reissue issues again. After an
+// expiry a new certificate is issued.
 func (s *Service) Issue(ctx context.Context, req Request) (*Certificate, error) {
 	req.Results = append([]Result(nil), req.Results...)
 	req.Evidence = append([]Evidence(nil), req.Evidence...)
@@ -112,10 +115,74 @@ func (s *Service) Issue(ctx context.Context, req Request) (*Certificate, error) 
 	if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return s.issue(ctx, &req, now, func(c *Certificate) (*Certificate, error) {
+	c, err = s.issue(ctx, &req, now, func(c *Certificate) (*Certificate, error) {
 		got, _, err := s.store.InsertCertificate(ctx, c, now)
 		return got, err
 	})
+	if errors.Is(err, ErrRevoked) {
+		return nil, s.revokedError(ctx, req.Program.ID, req.Subject.UserID)
+	}
+	return c, err
+}
+
+// revokedError says that user's newest certificate of program is revoked.
+func (s *Service) revokedError(ctx context.Context, program, user string) error {
+	last, err := s.store.LatestCertificate(ctx, program, user)
+	if err != nil {
+		return fmt.Errorf("newest certificate of %s: %w", program, err)
+	}
+	return errorf(ERevoked, "certificate %s (%s) was revoked on %s: %s; only an administrator can issue it again",
+		Group(last.Code), last.ProgramName.EN, last.Revoked.UTC().Format(time.DateOnly), last.RevokeReason)
+}
+
+// Latest returns user's newest certificate of program in any state: the
+// one that stands for the holder (a renewal is newer than what it renewed,
+// a reissue newer than what was revoked). ErrNotFound when there is none.
+func (s *Service) Latest(ctx context.Context, program, user string) (*Certificate, error) {
+	return s.store.LatestCertificate(ctx, program, user)
+}
+
+// Reissue is an admin's deliberate decision to issue again what was
+// revoked: a new certificate for the same holder, program, results and
+// evidence, valid from now for the program's validity, that records the
+// revoked one (ReissueOf) and reason. The revoked one stays revoked. Only
+// the holder's newest certificate of the program, and only a revoked one,
+// is reissued.
+func (s *Service) Reissue(ctx context.Context, code, reason string) (*Certificate, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return nil, errorf(EInvalid, "a reason (at most 500 characters) is required")
+	}
+	old, err := s.Certificate(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if st := old.StatusAt(s.now()); st != Revoked {
+		return nil, errorf(EConflict, "certificate %s is %s, not revoked: only revoked certificates are reissued (renew a valid or expired one)", Group(old.Code), st)
+	}
+	last, err := s.store.LatestCertificate(ctx, old.Program, old.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if last.Code != old.Code {
+		return nil, errorf(EConflict, "certificate %s is not its holder's newest of %s: %s is", Group(old.Code), old.Program, Group(last.Code))
+	}
+	cred, err := old.Credential()
+	if err != nil {
+		return nil, err
+	}
+	req := requestOf(old, cred)
+	next, err := s.issue(ctx, &req, s.now(), func(c *Certificate) (*Certificate, error) {
+		c.ReissueOf, c.ReissueReason = old.Code, reason
+		if err := s.store.ReissueCertificate(ctx, c); err != nil {
+			return nil, err
+		}
+		return c, nil
+	})
+	if errors.Is(err, ErrStale) {
+		return nil, errorf(EConflict, "certificate %s changed while reissuing it; try again", Group(old.Code))
+	}
+	return next, err
 }
 
 // issue builds and signs a certificate for req and saves it with save,
@@ -216,7 +283,7 @@ func (s *Service) Renew(ctx context.Context, code string) (*Certificate, error) 
 	}
 	switch old.StatusAt(s.now()) {
 	case Revoked:
-		return nil, errorf(EConflict, "certificate %s is revoked (%s); revoked certificates are not renewed", Group(old.Code), old.RevokeReason)
+		return nil, errorf(EConflict, "certificate %s is revoked (%s); revoked certificates are not renewed (an administrator may reissue it)", Group(old.Code), old.RevokeReason)
 	case Superseded:
 		return nil, errorf(EConflict, "certificate %s was already renewed as %s", Group(old.Code), Group(old.SupersededBy))
 	}

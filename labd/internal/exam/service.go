@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +19,9 @@ const (
 	EPassed       = "already_passed"       // the exam is passed: claim the certificate
 	ERequirements = "requirements_not_met" // a claim before every requirement is met
 	EUnavailable  = "unavailable"          // no Issuer is wired: certificates cannot be issued
+	// ERevoked refuses a claim while the user's newest certificate of the
+	// program is revoked: a revocation holds until an admin reissues.
+	ERevoked = "revoked"
 )
 
 // Store keeps exam attempts.
@@ -44,38 +46,6 @@ type LabResults interface {
 	// PassedSteps lists each of user's lab sessions with the steps whose
 	// latest check passed.
 	PassedSteps(ctx context.Context, user string) ([]SessionSteps, error)
-}
-
-// IssueRequest is what a certificate needs to say about its holder.
-type IssueRequest struct {
-	User        string
-	Program     string
-	Title       lab.Text
-	Description lab.Text
-	Criteria    lab.Text // how it was earned, in words (the credential's criteria)
-	Issued      time.Time
-	ValidUntil  time.Time
-	ExamScore   int // percent
-	PassMark    int
-	ExamAttempt string        // evidence: the passed attempt
-	Labs        []LabEvidence // evidence: the session that passed each lab
-	GrantsRole  string        // the role the certificate grants, or ""
-}
-
-// LabEvidence is the session in which a lab was passed.
-type LabEvidence struct {
-	Lab     string
-	Session string
-}
-
-// Issuer issues certificates and knows who holds which (internal/certificate).
-type Issuer interface {
-	// Issue issues user's certificate of a program and returns its
-	// verification code (the page is /v/<code>).
-	Issue(ctx context.Context, req IssueRequest) (code string, err error)
-	// Held returns the code of user's currently valid certificate of
-	// program, "" when they hold none.
-	Held(ctx context.Context, user, program string) (code string, err error)
 }
 
 // RoleGranter gives a user a role; called after a program that grants one is
@@ -259,7 +229,7 @@ type Graded struct {
 	Correct       int       `json:"correct"`
 	Total         int       `json:"total"`
 	Results       []Result  `json:"results"`
-	AttemptsLeft  int       `json:"attempts_left"`
+	AttemptsLeft  int       `json:"attempts_left"`            // of max_attempts, also after a pass
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"` // after a cool-down
 }
 
@@ -319,242 +289,12 @@ func (s *Service) graded(p *Program, a *Attempt, used int) *Graded {
 			g.Correct++
 		}
 	}
-	if a.Passed {
-		g.AttemptsLeft = 0
-	} else if cd := p.Exam.Cooldown.D(); cd > 0 && g.AttemptsLeft > 0 {
-		g.NextAttemptAt = a.Finished.Add(cd)
+	// After a pass, attempts_left still says what remains of max_attempts;
+	// passed says none is needed (Start answers already_passed).
+	if !a.Passed {
+		if cd := p.Exam.Cooldown.D(); cd > 0 && g.AttemptsLeft > 0 {
+			g.NextAttemptAt = a.Finished.Add(cd)
+		}
 	}
 	return g
-}
-
-// Progress is a user's way through a program.
-type Progress struct {
-	Program  *Program
-	Labs     []LabProgress
-	Requires []RequiredProgram
-	Exam     ExamProgress
-	// Certificate is the code of the user's valid certificate, "" if none.
-	Certificate string
-	// Missing lists, in words, what is left before the certificate can be claimed.
-	Missing []string
-}
-
-// Complete reports whether the certificate can be claimed.
-func (p *Progress) Complete() bool { return len(p.Missing) == 0 }
-
-// LabProgress says whether a required lab is passed, and in which session.
-type LabProgress struct {
-	Lab     *lab.Definition
-	Passed  bool
-	Session string
-}
-
-// RequiredProgram says whether a required program's certificate is held.
-type RequiredProgram struct {
-	Program *Program
-	Held    bool
-}
-
-// ExamProgress is the state of a user's exam.
-type ExamProgress struct {
-	Passed        bool
-	BestScore     int
-	Attempt       string // the passed attempt, for evidence
-	AttemptsUsed  int
-	AttemptsLeft  int
-	Open          string    // an open attempt to resume, or ""
-	OpenDeadline  time.Time // its deadline
-	NextAttemptAt time.Time // when a cool-down ends, if one runs
-}
-
-// Progress returns user's progress in program.
-func (s *Service) Progress(ctx context.Context, user, program string) (*Progress, error) {
-	p, err := s.program(program)
-	if err != nil {
-		return nil, err
-	}
-	steps, err := s.Results.PassedSteps(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	return s.progress(ctx, user, p, steps)
-}
-
-// AllProgress returns user's progress in every program, in id order.
-func (s *Service) AllProgress(ctx context.Context, user string) ([]*Progress, error) {
-	steps, err := s.Results.PassedSteps(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	var out []*Progress
-	for _, p := range s.Programs.All() {
-		pr, err := s.progress(ctx, user, p, steps)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pr)
-	}
-	return out, nil
-}
-
-func (s *Service) progress(ctx context.Context, user string, p *Program, steps []SessionSteps) (*Progress, error) {
-	pr := &Progress{Program: p}
-	now := s.now()
-	for _, id := range p.Labs {
-		lp := LabProgress{}
-		d, ok := s.Labs.Lab(id)
-		if !ok {
-			return nil, fmt.Errorf("program %s: lab %s is not loaded", p.ID, id)
-		}
-		lp.Lab = d
-		for _, ss := range steps {
-			if ss.Lab == id && passedAll(d, ss.Steps) {
-				lp.Passed, lp.Session = true, ss.Session
-				break
-			}
-		}
-		if !lp.Passed {
-			pr.Missing = append(pr.Missing, "pass the lab "+id)
-		}
-		pr.Labs = append(pr.Labs, lp)
-	}
-	for _, r := range p.Requires {
-		rp, _ := s.Programs.Program(r)
-		code, err := s.held(ctx, user, r)
-		if err != nil {
-			return nil, fmt.Errorf("certificates of %s: %w", user, err)
-		}
-		pr.Requires = append(pr.Requires, RequiredProgram{Program: rp, Held: code != ""})
-		if code == "" {
-			pr.Missing = append(pr.Missing, "hold the certificate "+r)
-		}
-	}
-	atts, err := s.Store.Attempts(ctx, user, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	e := &pr.Exam
-	e.AttemptsUsed = len(atts)
-	var last *Attempt
-	for _, a := range atts {
-		if a.Overdue(now) {
-			a.expire() // as the next Start will record it
-		}
-		switch {
-		case a.State == Open:
-			e.Open, e.OpenDeadline = a.ID, a.Deadline
-		case a.Passed && (!e.Passed || a.Score > e.BestScore):
-			e.Passed, e.Attempt = true, a.ID
-		}
-		e.BestScore = max(e.BestScore, a.Score)
-		last = a
-	}
-	e.AttemptsLeft = max(p.Exam.MaxAttempts-len(atts), 0)
-	if e.Passed {
-		e.AttemptsLeft = 0
-	} else {
-		pr.Missing = append(pr.Missing, "pass the exam")
-		if cd := p.Exam.Cooldown.D(); cd > 0 && last != nil && last.State != Open && now.Before(last.Finished.Add(cd)) {
-			e.NextAttemptAt = last.Finished.Add(cd)
-		}
-	}
-	code, err := s.held(ctx, user, p.ID)
-	if err != nil {
-		return nil, fmt.Errorf("certificates of %s: %w", user, err)
-	}
-	pr.Certificate = code
-	return pr, nil
-}
-
-func (s *Service) held(ctx context.Context, user, program string) (string, error) {
-	if s.Issuer == nil {
-		return "", nil
-	}
-	return s.Issuer.Held(ctx, user, program)
-}
-
-func passedAll(d *lab.Definition, passed []string) bool {
-	for _, st := range d.Steps {
-		if !slices.Contains(passed, st.ID) {
-			return false
-		}
-	}
-	return len(d.Steps) > 0
-}
-
-// Claim is an issued (or already held) certificate.
-type Claim struct {
-	Program    string
-	Code       string
-	New        bool   // false when the user already held it
-	GrantsRole string // the role the program grants
-	// RoleGranted says the role was granted now. A failed grant does not undo
-	// the certificate: it is logged, and an admin can grant the role.
-	RoleGranted bool
-}
-
-// Claim issues user's certificate of program when every requirement is met:
-// the labs passed, the exam passed, the required programs held. Otherwise
-// it says what is missing. Claiming a certificate already held returns it.
-func (s *Service) Claim(ctx context.Context, user, program string) (*Claim, error) {
-	s.claims.Lock()
-	defer s.claims.Unlock()
-	pr, err := s.Progress(ctx, user, program)
-	if err != nil {
-		return nil, err
-	}
-	p := pr.Program
-	c := &Claim{Program: p.ID, Code: pr.Certificate, GrantsRole: p.GrantsRole}
-	if c.Code != "" {
-		return c, nil
-	}
-	if !pr.Complete() {
-		return nil, &lab.Error{Code: ERequirements, Message: "not yet: " + strings.Join(pr.Missing, "; ")}
-	}
-	if s.Issuer == nil {
-		return nil, &lab.Error{Code: EUnavailable, Message: "certificates cannot be issued yet on this server; your results are kept"}
-	}
-	now := s.now()
-	req := IssueRequest{
-		User: user, Program: p.ID, Title: p.Title, Description: p.Description, Criteria: criteria(p),
-		Issued: now, ValidUntil: p.Validity.Until(now), PassMark: p.Exam.PassMark,
-		ExamScore: pr.Exam.BestScore, ExamAttempt: pr.Exam.Attempt, GrantsRole: p.GrantsRole,
-	}
-	for _, l := range pr.Labs {
-		req.Labs = append(req.Labs, LabEvidence{Lab: l.Lab.ID, Session: l.Session})
-	}
-	code, err := s.Issuer.Issue(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("issue the certificate of %s: %w", p.ID, err)
-	}
-	c.Code, c.New = code, true
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if p.GrantsRole != "" && s.Roles != nil {
-		if err := s.Roles.GrantRole(ctx, user, p.GrantsRole); err != nil {
-			log.Error("certificate issued but its role not granted", "program", p.ID, "user", user, "role", p.GrantsRole, "err", err)
-		} else {
-			c.RoleGranted = true
-		}
-	}
-	log.Info("certificate claimed", "program", p.ID, "user", user)
-	return c, nil
-}
-
-// criteria says how a program's certificate is earned, in both languages.
-func criteria(p *Program) lab.Text {
-	var zh, en []string
-	if len(p.Labs) > 0 {
-		zh = append(zh, "完成实验 "+strings.Join(p.Labs, "、")+"（每个实验的全部步骤在同一次会话中检查通过）")
-		en = append(en, "passed the labs "+strings.Join(p.Labs, ", ")+" (every step checked in one session)")
-	}
-	if len(p.Requires) > 0 {
-		zh = append(zh, "持有证书 "+strings.Join(p.Requires, "、"))
-		en = append(en, "held the certificates "+strings.Join(p.Requires, ", "))
-	}
-	zh = append(zh, fmt.Sprintf("通过 %d 道题的考试（及格线 %d%%）", p.Exam.Draw, p.Exam.PassMark))
-	en = append(en, fmt.Sprintf("passed a %d-question exam (pass mark %d%%)", p.Exam.Draw, p.Exam.PassMark))
-	return lab.Text{ZH: strings.Join(zh, "；") + "。", EN: "The holder " + strings.Join(en, "; ") + "."}
 }

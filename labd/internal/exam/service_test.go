@@ -51,7 +51,14 @@ func (f *fixture) bank(id string) *exam.Bank {
 	return p.Bank
 }
 
-func code(err error) string { return lab.ErrorCodeOf(err) }
+// code is the domain code of err: a *lab.Error's or a *exam.ClaimError's.
+func code(err error) string {
+	var c interface{ ErrorCode() string }
+	if errors.As(err, &c) {
+		return c.ErrorCode()
+	}
+	return lab.EInternal
+}
 
 func TestStartResumes(t *testing.T) {
 	f := newFixture(t)
@@ -228,8 +235,14 @@ func TestClaim(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	_, err := f.svc.Claim(ctx, "alice", "demo")
-	if code(err) != exam.ERequirements || !strings.Contains(err.Error(), "pass the lab demo; pass the exam") {
+	if code(err) != exam.ERequirements || !strings.Contains(err.Error(), `pass the lab "Test" (demo); pass the exam`) {
 		t.Fatalf("claim with nothing done: %v", err)
+	}
+	var ce *exam.ClaimError
+	if !errors.As(err, &ce) || len(ce.Missing) != 2 ||
+		ce.Missing[0] != (exam.Missing{Kind: exam.MissingLab, ID: "demo", Title: lab.Text{ZH: "测试", EN: "Test"}}) ||
+		ce.Missing[1] != (exam.Missing{Kind: exam.MissingExam, ID: "demo", Title: lab.Text{ZH: "演示", EN: "Demo demo"}}) {
+		t.Fatalf("missing, as data: %+v", ce)
 	}
 	// Steps passed across two sessions do not pass the lab; all in one does.
 	passLab(t, f.db, "alice", "s1", "one")
@@ -256,8 +269,9 @@ func TestClaim(t *testing.T) {
 		t.Fatalf("claim: %+v %v", c, err)
 	}
 	req := f.issuer.Requests[0]
-	if req.Criteria.EN != "The holder passed the labs demo (every step checked in one session); passed a 5-question exam (pass mark 60%)." ||
-		!strings.HasPrefix(req.Criteria.ZH, "完成实验 demo") {
+	// The narrative names labs by their titles, in each language.
+	if req.Criteria.EN != "The holder passed the labs “Test” (every step checked in one session); passed a 5-question exam (pass mark 60%)." ||
+		!strings.HasPrefix(req.Criteria.ZH, "完成实验「测试」（") || strings.Contains(req.Criteria.ZH+req.Criteria.EN, "demo") {
 		t.Errorf("criteria: %+v", req.Criteria)
 	}
 	if req.User != "alice" || req.Program != "demo" || req.ExamScore != 100 || req.ExamAttempt != p.ID ||
@@ -272,8 +286,11 @@ func TestClaim(t *testing.T) {
 
 	// teach requires demo's certificate and grants lecturer.
 	_, err = f.svc.Claim(ctx, "bob", "teach")
-	if code(err) != exam.ERequirements || !strings.Contains(err.Error(), "hold the certificate demo") {
+	if code(err) != exam.ERequirements || !strings.Contains(err.Error(), `hold the certificate "Demo demo" (demo)`) {
 		t.Fatalf("bob claims teach: %v", err)
+	}
+	if !errors.As(err, &ce) || ce.Missing[0] != (exam.Missing{Kind: exam.MissingCertificate, ID: "demo", Title: lab.Text{ZH: "演示", EN: "Demo demo"}}) {
+		t.Fatalf("missing certificate, as data: %+v", ce.Missing)
 	}
 	p, _ = f.svc.Start(ctx, "alice", "teach")
 	f.svc.Submit(ctx, "alice", "teach", p.ID, examtest.Key(p, f.bank("teach"), true))
@@ -333,7 +350,7 @@ func TestWithoutIssuer(t *testing.T) {
 	p, _ := f.svc.Start(ctx, "alice", "demo")
 	f.svc.Submit(ctx, "alice", "demo", p.ID, examtest.Key(p, f.bank("demo"), true))
 	pr, err := f.svc.Progress(ctx, "alice", "demo")
-	if err != nil || !pr.Complete() || pr.Certificate != "" {
+	if err != nil || !pr.Complete() || pr.Certificate != nil {
 		t.Fatalf("progress: %+v %v", pr, err)
 	}
 	if _, err := f.svc.Claim(ctx, "alice", "demo"); code(err) != exam.EUnavailable {
@@ -377,5 +394,84 @@ func BenchmarkAttempt(b *testing.B) {
 		if _, err := svc.Submit(ctx, user, "demo", paper.ID, examtest.Key(paper, p.Bank, true)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestClaimRevokedHolds: while a user's newest certificate of a program is
+// revoked, the program shows it with its reason, is not complete, and a
+// claim is refused as revoked without asking the issuer; a revocation
+// racing the claim is refused the same way. An expired certificate is
+// claimed anew.
+func TestClaimRevokedHolds(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	passLab(t, f.db, "alice", "s1", "one", "two")
+	p, _ := f.svc.Start(ctx, "alice", "demo")
+	f.svc.Submit(ctx, "alice", "demo", p.ID, examtest.Key(p, f.bank("demo"), true))
+	revokedAt := f.clock.Now()
+	f.issuer.Set("alice", "demo", exam.Holding{Code: "OLD-1", Status: exam.HeldRevoked, Reason: "exam taken by someone else", RevokedAt: revokedAt})
+
+	pr, err := f.svc.Progress(ctx, "alice", "demo")
+	if err != nil || pr.Complete() || !pr.Revoked() || pr.Certificate.Reason != "exam taken by someone else" || len(pr.Missing) != 0 {
+		t.Fatalf("progress with a revoked certificate: %+v %v", pr, err)
+	}
+	_, err = f.svc.Claim(ctx, "alice", "demo")
+	var ce *exam.ClaimError
+	if code(err) != exam.ERevoked || !errors.As(err, &ce) || ce.Certificate.Code != "OLD-1" ||
+		!strings.Contains(err.Error(), "exam taken by someone else") || len(f.issuer.Requests) != 0 {
+		t.Fatalf("claim while revoked: %v (%d issued)", err, len(f.issuer.Requests))
+	}
+	// A certificate that requires demo is not claimable either.
+	if pr, _ := f.svc.Progress(ctx, "alice", "teach"); pr.Requires[0].Held || pr.Missing[0].Kind != exam.MissingCertificate {
+		t.Errorf("teach with demo revoked: %+v", pr.Requires)
+	}
+
+	// Revoked between Progress and Issue: the issuer's refusal is a revoked claim too.
+	f.issuer.Set("alice", "demo", exam.Holding{Code: "OLD-2", Status: exam.HeldExpired})
+	racing := &revokingIssuer{Issuer: f.issuer, user: "alice", program: "demo"}
+	f.svc.Issuer = racing
+	if _, err := f.svc.Claim(ctx, "alice", "demo"); code(err) != exam.ERevoked || !strings.Contains(err.Error(), "revoked meanwhile") {
+		t.Fatalf("claim racing a revocation: %v", err)
+	}
+
+	// After an expiry (and no revocation), a claim issues anew.
+	f.svc.Issuer = f.issuer
+	f.issuer.Set("alice", "demo", exam.Holding{Code: "OLD-3", Status: exam.HeldExpired})
+	if pr, _ := f.svc.Progress(ctx, "alice", "demo"); !pr.Complete() || pr.Held() || pr.Certificate.Code != "OLD-3" {
+		t.Errorf("progress with an expired certificate: %+v", pr)
+	}
+	c, err := f.svc.Claim(ctx, "alice", "demo")
+	if err != nil || !c.New || c.Code != "CERT-1" {
+		t.Fatalf("claim after expiry: %+v %v", c, err)
+	}
+}
+
+// revokingIssuer revokes the user's certificate as Issue is called.
+type revokingIssuer struct {
+	*examtest.Issuer
+	user, program string
+}
+
+func (r *revokingIssuer) Issue(ctx context.Context, req exam.IssueRequest) (string, error) {
+	r.Set(r.user, r.program, exam.Holding{Code: "OLD-2", Status: exam.HeldRevoked, Reason: "revoked meanwhile"})
+	return r.Issuer.Issue(ctx, req)
+}
+
+// TestAttemptsLeftAfterPassing: passing on the first of two attempts leaves
+// one, as the paper, the grade and the progress say; none can be started.
+func TestAttemptsLeftAfterPassing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p, _ := f.svc.Start(ctx, "alice", "demo")
+	g, err := f.svc.Submit(ctx, "alice", "demo", p.ID, examtest.Key(p, f.bank("demo"), true))
+	if err != nil || !g.Passed || g.AttemptsLeft != 1 || !g.NextAttemptAt.IsZero() {
+		t.Fatalf("graded: %+v %v", g, err)
+	}
+	pr, _ := f.svc.Progress(ctx, "alice", "demo")
+	if !pr.Exam.Passed || pr.Exam.AttemptsLeft != 1 || pr.Exam.AttemptsUsed != 1 {
+		t.Errorf("progress: %+v", pr.Exam)
+	}
+	if _, err := f.svc.Start(ctx, "alice", "demo"); code(err) != exam.EPassed {
+		t.Errorf("start after passing: %v", err)
 	}
 }

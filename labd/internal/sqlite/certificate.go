@@ -14,7 +14,8 @@ import (
 var _ certificate.Store = (*DB)(nil)
 
 const certificateColumns = `code, id, program, program_zh, program_en, user_id, subject_id, holder_name,
-	issued_at, expires_at, key_id, status_list, status_index, jwt, revoked_at, revoke_reason, supersedes, superseded_by`
+	issued_at, expires_at, key_id, status_list, status_index, jwt, revoked_at, revoke_reason, supersedes, superseded_by,
+	reissue_of, reissue_reason`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -23,7 +24,7 @@ func scanCertificate(row scanner) (*certificate.Certificate, error) {
 	var issued, expires, revoked int64
 	err := row.Scan(&c.Code, &c.ID, &c.Program, &c.ProgramName.ZH, &c.ProgramName.EN, &c.UserID, &c.SubjectID,
 		&c.HolderName, &issued, &expires, &c.KeyID, &c.StatusList, &c.StatusIndex, &c.JWT, &revoked,
-		&c.RevokeReason, &c.Supersedes, &c.SupersededBy)
+		&c.RevokeReason, &c.Supersedes, &c.SupersededBy, &c.ReissueOf, &c.ReissueReason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, certificate.ErrNotFound
 	}
@@ -45,7 +46,10 @@ const (
 		WHERE program = ? AND user_id = ? AND revoked_at = 0 AND superseded_by = '' AND (expires_at = 0 OR expires_at > ?)
 		ORDER BY issued_at DESC LIMIT 1`
 	queryInsertCertificate = `INSERT INTO certificates (` + certificateColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// The newest first: issued_at is in milliseconds, rowid breaks ties.
+	queryLatest = `SELECT ` + certificateColumns + ` FROM certificates
+		WHERE program = ? AND user_id = ? ORDER BY issued_at DESC, rowid DESC LIMIT 1`
 	queryInsertSubject = `INSERT INTO certificate_subjects (user_id, subject_id) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING`
 	querySubject       = `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`
 )
@@ -104,7 +108,7 @@ func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.
 	_, err = ins.ExecContext(ctx,
 		c.Code, c.ID, c.Program, c.ProgramName.ZH, c.ProgramName.EN, c.UserID, c.SubjectID, c.HolderName,
 		ms(c.Issued), ms(c.Expires), c.KeyID, c.StatusList, c.StatusIndex, c.JWT, ms(c.Revoked), c.RevokeReason,
-		c.Supersedes, c.SupersededBy)
+		c.Supersedes, c.SupersededBy, c.ReissueOf, c.ReissueReason)
 	if err != nil && strings.Contains(err.Error(), "certificates.status_list, certificates.status_index") {
 		return certificate.ErrIndexTaken
 	}
@@ -114,9 +118,23 @@ func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.
 	return nil
 }
 
-// InsertCertificate stores c unless a live certificate of its program and user exists.
+func (db *DB) latestCertificate(ctx context.Context, tx *sql.Tx, program, user string) (*certificate.Certificate, error) {
+	s, err := db.txStmt(ctx, tx, queryLatest)
+	if err != nil {
+		return nil, err
+	}
+	return scanCertificate(s.QueryRowContext(ctx, program, user))
+}
+
+// LatestCertificate returns user's newest certificate of program.
+func (db *DB) LatestCertificate(ctx context.Context, program, user string) (*certificate.Certificate, error) {
+	return db.latestCertificate(ctx, nil, program, user)
+}
+
+// InsertCertificate stores c unless a live certificate of its program and
+// user exists, or their newest one is revoked.
 func (db *DB) InsertCertificate(ctx context.Context, c *certificate.Certificate, now time.Time) (*certificate.Certificate, bool, error) {
-	tx, err := db.db.BeginTx(ctx, nil) // immediate (_txlock): the check and the insert are one step
+	tx, err := db.db.BeginTx(ctx, nil) // immediate (_txlock): the checks and the insert are one step
 	if err != nil {
 		return nil, false, err
 	}
@@ -126,6 +144,13 @@ func (db *DB) InsertCertificate(ctx context.Context, c *certificate.Certificate,
 		return live, false, nil
 	}
 	if !errors.Is(err, certificate.ErrNotFound) {
+		return nil, false, err
+	}
+	last, err := db.latestCertificate(ctx, tx, c.Program, c.UserID)
+	switch {
+	case err == nil && !last.Revoked.IsZero():
+		return nil, false, certificate.ErrRevoked
+	case err != nil && !errors.Is(err, certificate.ErrNotFound):
 		return nil, false, err
 	}
 	if err := db.insertCertificate(ctx, tx, c); err != nil {
@@ -203,6 +228,30 @@ func (db *DB) SupersedeCertificate(ctx context.Context, old string, next *certif
 		return fmt.Errorf("%w: %s is live", certificate.ErrRevoked, live.Code)
 	} else if !errors.Is(err, certificate.ErrNotFound) {
 		return err
+	}
+	if err := db.insertCertificate(ctx, tx, next); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ReissueCertificate stores next if the certificate it reissues is still
+// revoked and its holder's newest of the program.
+func (db *DB) ReissueCertificate(ctx context.Context, next *certificate.Certificate) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	last, err := db.latestCertificate(ctx, tx, next.Program, next.UserID)
+	if errors.Is(err, certificate.ErrNotFound) {
+		return certificate.ErrStale
+	}
+	if err != nil {
+		return err
+	}
+	if last.Code != next.ReissueOf || last.Revoked.IsZero() {
+		return certificate.ErrStale
 	}
 	if err := db.insertCertificate(ctx, tx, next); err != nil {
 		return err

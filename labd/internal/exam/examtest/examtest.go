@@ -14,16 +14,17 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
-// Issuer issues certificates in memory: codes CERT-1, CERT-2...
+// Issuer issues certificates in memory: codes CERT-1, CERT-2... Like the
+// real one, it refuses to issue while a user's certificate is revoked.
 type Issuer struct {
 	mu       sync.Mutex
-	held     map[string]string // user/program -> code
+	held     map[string]*exam.Holding // user/program -> the newest certificate
 	Requests []exam.IssueRequest
 	Fail     error // when set, Issue fails with it
 }
 
 // NewIssuer returns an issuer that has issued nothing.
-func NewIssuer() *Issuer { return &Issuer{held: map[string]string{}} }
+func NewIssuer() *Issuer { return &Issuer{held: map[string]*exam.Holding{}} }
 
 // Issue records req and returns a new code.
 func (f *Issuer) Issue(ctx context.Context, req exam.IssueRequest) (string, error) {
@@ -32,24 +33,38 @@ func (f *Issuer) Issue(ctx context.Context, req exam.IssueRequest) (string, erro
 	if f.Fail != nil {
 		return "", f.Fail
 	}
+	if h := f.held[req.User+"/"+req.Program]; h != nil && h.Status == exam.HeldRevoked {
+		return "", lab.Errorf(exam.ERevoked, "certificate %s is revoked", h.Code)
+	}
 	f.Requests = append(f.Requests, req)
 	code := fmt.Sprintf("CERT-%d", len(f.Requests))
-	f.held[req.User+"/"+req.Program] = code
+	f.held[req.User+"/"+req.Program] = &exam.Holding{Code: code, Status: exam.HeldValid, Expires: req.ValidUntil}
 	return code, nil
 }
 
-// Held returns the code issued to user for program, "" if none.
-func (f *Issuer) Held(ctx context.Context, user, program string) (string, error) {
+// Standing returns the newest certificate issued to user for program, nil if none.
+func (f *Issuer) Standing(ctx context.Context, user, program string) (*exam.Holding, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.held[user+"/"+program], nil
+	if h := f.held[user+"/"+program]; h != nil {
+		c := *h
+		return &c, nil
+	}
+	return nil, nil
 }
 
 // Give makes user hold program's certificate, as if issued earlier.
 func (f *Issuer) Give(user, program, code string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.held[user+"/"+program] = code
+	f.held[user+"/"+program] = &exam.Holding{Code: code, Status: exam.HeldValid}
+}
+
+// Set makes h user's newest certificate of program (revoked, expired...).
+func (f *Issuer) Set(user, program string, h exam.Holding) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held[user+"/"+program] = &h
 }
 
 // Roles records granted roles.
