@@ -15,6 +15,9 @@ import (
 // issuerName is who labd's certificates say issued them.
 const issuerName = "XSKY Academy"
 
+// issuerNameZH is its name on Chinese pages and the PDF, as the site says it.
+const issuerNameZH = "XSKY 学院"
+
 func dataDir(getenv func(string) string) string {
 	if d := getenv("LABD_DATA"); d != "" {
 		return d

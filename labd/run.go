@@ -240,7 +240,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName})
+	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName, NameZH: issuerNameZH})
 	if _, err := os.Stat(certificate.DefaultFont); err != nil {
 		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
 	}

@@ -69,7 +69,7 @@ func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy"})
+	certs := certificate.NewService(db, keys, certificate.Issuer{URL: testSiteURL, Name: "XSKY Academy", NameZH: "XSKY 学院"})
 	issuer := examtest.NewIssuer()
 	exams := &exam.Service{
 		Programs: exam.NewPrograms(examtest.Program("demo", []string{"demo"}, 8, 5, 5, 0)),

@@ -23,6 +23,7 @@ type certificateView struct {
 	ID           string                 `json:"id"`
 	Status       certificate.Status     `json:"status"`
 	Program      programView            `json:"program"`
+	Criteria     certificate.Text       `json:"criteria"` // how it was earned, the credential's narrative
 	Holder       string                 `json:"holder"`
 	IssuedAt     time.Time              `json:"issued_at"`
 	ExpiresAt    *time.Time             `json:"expires_at"`
@@ -60,7 +61,8 @@ func (s *Server) certificateView(c *certificate.Certificate, lang string) (*cert
 	v := &certificateView{
 		Code: certificate.Group(c.Code), ID: c.ID, Status: s.Certificates.Status(c),
 		Program: programView{ID: c.Program, Name: c.ProgramName}, Holder: c.HolderName, IssuedAt: c.Issued,
-		Issuer: issuerView{Name: is.Name, URL: is.URL}, Results: cred.Results(), Evidence: []certificate.Evidence{},
+		Criteria: cred.AchievementCriteria(),
+		Issuer:   issuerView{Name: is.NameIn(lang), URL: is.URL}, Results: cred.Results(), Evidence: []certificate.Evidence{},
 		RevokeReason: c.RevokeReason, Supersedes: group(c.Supersedes), SupersededBy: group(c.SupersededBy), ReissueOf: group(c.ReissueOf),
 		VerifyURL: verify, JWTURL: verify + ".jwt", PDFURL: verify + ".pdf",
 	}
@@ -308,7 +310,7 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request, code string)
 		C                 *certificateView
 		Issuer            issuerView
 	}{Lang: lang, Other: map[string]string{"zh": "en", "en": "zh"}[lang], Path: r.URL.Path, T: pageText[lang],
-		Issuer: issuerView{Name: s.Certificates.Issuer().Name, URL: s.Certificates.Issuer().URL}}
+		Issuer: issuerView{Name: s.Certificates.Issuer().NameIn(lang), URL: s.Certificates.Issuer().URL}}
 	status := http.StatusOK
 	c, err := s.Certificates.Certificate(r.Context(), code)
 	switch {
@@ -378,7 +380,8 @@ var pageText = map[string]map[string]string{
 		"result": "项目", "score": "得分", "pass": "及格线", "evidence": "证明材料", "downloads": "下载与分享",
 		"pdf": "PDF 证书", "jwt": "可验证凭证（JWT，Open Badges 3.0）", "linkedin": "添加到领英档案",
 		"valid": "有效：此证书真实有效。", "expired": "已过期：此证书真实，但已于 %s 过期。",
-		"revoked": "已吊销：此证书已被颁发机构吊销。", "reason": "原因", "superseded": "已被取代：此证书已续期，请查看新证书",
+		"revoked": "已吊销：此证书已被颁发机构吊销。", "reason": "原因：%s（%s）", "superseded": "已被取代：此证书已续期，请查看新证书：",
+		"reissued": "此证书为重新颁发，替代已吊销的证书", "criteria": "认证要求",
 		"notFound": "未找到证书", "notFoundText": "没有与此验证码对应的证书。请核对验证码（格式如 ABCD-EFGH-IJKL-MNOP）。",
 		"verifiers": "验证者可用颁发机构公布的公钥离线核验签名：", "keys": "公钥（JWKS）", "home": "返回首页",
 	},
@@ -388,7 +391,8 @@ var pageText = map[string]map[string]string{
 		"result": "Part", "score": "Score", "pass": "Pass mark", "evidence": "Evidence", "downloads": "Download and share",
 		"pdf": "PDF certificate", "jwt": "Verifiable credential (JWT, Open Badges 3.0)", "linkedin": "Add to LinkedIn profile",
 		"valid": "Valid: this certificate is authentic and current.", "expired": "Expired: this certificate is authentic but expired on %s.",
-		"revoked": "Revoked: the issuer has revoked this certificate.", "reason": "Reason", "superseded": "Superseded: this certificate was renewed; see the new certificate",
+		"revoked": "Revoked: the issuer has revoked this certificate.", "reason": "Reason: %s (%s)", "superseded": "Superseded: this certificate was renewed; see the new certificate: ",
+		"reissued": "Reissued in place of the revoked certificate", "criteria": "Criteria",
 		"notFound": "Certificate not found", "notFoundText": "No certificate has this verification code. Check the code (it looks like ABCD-EFGH-IJKL-MNOP).",
 		"verifiers": "Verifiers can check the signature offline with the issuer's published keys:", "keys": "public keys (JWKS)", "home": "Home",
 	},

@@ -36,20 +36,25 @@ func TestVerifyPage(t *testing.T) {
 	}{
 		{"valid, zh by default", "/v/" + g(valid.Code), "", 200,
 			[]string{`<html lang="zh-CN">`, "有效：此证书真实有效。", "张伟 &lt;Alice&gt;", "分布式存储运维工程师",
-				`lang="en">Distributed Storage Operations Engineer`, "2026-", "颁发日期", "有效期至", "XSKY Academy",
+				`lang="en">Distributed Storage Operations Engineer`, "2026-", "颁发日期", "有效期至", "XSKY 学院",
+				"认证要求", "通过实验和考试。", `<link rel="icon" href="/v/favicon.svg"`,
 				g(valid.Code), "考试", "88%", "70%", `href="/v/` + g(valid.Code) + `.pdf"`, `href="/v/` + g(valid.Code) + `.jwt"`,
 				"https://www.linkedin.com/profile/add?", "certId=" + g(valid.Code), `href="/v/` + g(valid.Code) + `?lang=en" hreflang="en" lang="en">English`,
 				"<h1>", "/.well-known/jwks.json"},
-			[]string{"<script", "张伟 <Alice>"}},
+			[]string{"<script", "张伟 <Alice>", "XSKY Academy", "Pass the labs"}},
 		{"valid, en by Accept-Language", "/v/" + g(valid.Code), "en-US,en;q=0.9,zh;q=0.5", 200,
 			[]string{`<html lang="en">`, "Valid: this certificate is authentic", "Distributed Storage Operations Engineer",
-				"Holder", "Add to LinkedIn profile", `?lang=zh" hreflang="zh-CN" lang="zh-CN">中文`}, nil},
+				"Holder", "Add to LinkedIn profile", "XSKY Academy", "Criteria", "Pass the labs and the exam.", `?lang=zh" hreflang="zh-CN" lang="zh-CN">中文`}, nil},
 		{"zh preferred by q", "/v/" + g(valid.Code), "en;q=0.4, zh-CN", 200, []string{`<html lang="zh-CN">`}, nil},
 		{"lang parameter beats the header", "/v/" + g(valid.Code) + "?lang=en", "zh-CN", 200, []string{`<html lang="en">`}, nil},
 		{"code typed in lower case", "/v/" + strings.ToLower(valid.Code), "", 200, []string{"有效"}, nil},
 		{"revoked with reason", "/v/" + g(revoked.Code) + "?lang=en", "", 200,
 			[]string{"Revoked: the issuer has revoked", "Reason: exam misconduct &amp; more", `class="status revoked"`},
 			[]string{"linkedin.com"}},
+		// One word per idea in zh: 已吊销, full-width punctuation, the site's name.
+		{"revoked in zh", "/v/" + g(revoked.Code) + "?lang=zh", "", 200,
+			[]string{"已吊销：", "原因：exam misconduct &amp; more（2026-", "XSKY 学院"},
+			[]string{"已撤销", "原因:", "XSKY Academy", "linkedin.com"}},
 		{"superseded with a link", "/v/" + g(old.Code) + "?lang=zh", "", 200,
 			[]string{"已被取代", `href="/v/` + g(renewed.Code) + `?lang=zh"`}, []string{"linkedin.com"}},
 		{"unknown code", "/v/AAAA-BBBB-CCCC-DDDD", "", 404, []string{"未找到证书", `<html lang="zh-CN">`}, []string{"有效："}},
@@ -115,5 +120,19 @@ func TestVerifyPDF(t *testing.T) {
 	}
 	if r := ts.do(t, "GET", "/v/AAAA-AAAA-AAAA-AAAA.jwt", "", nil); r.status != 404 {
 		t.Fatalf("unknown jwt: %d", r.status)
+	}
+}
+
+// TestVerifyIcon: the verify page's icon is served (no 404 per view) and is
+// the site's own.
+func TestVerifyIcon(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.do(t, "GET", "/v/favicon.svg", "", nil)
+	site, err := os.ReadFile("../../../site/assets/favicon.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.status != 200 || r.header.Get("Content-Type") != "image/svg+xml" || string(r.body) != string(site) {
+		t.Fatalf("icon: %d %s %q; want the site's favicon.svg", r.status, r.header.Get("Content-Type"), r.body)
 	}
 }

@@ -155,6 +155,12 @@ func (c *Credential) AchievementName() Text {
 	return Text{EN: a.Name, ZH: a.Translations.zh().Name}
 }
 
+// AchievementCriteria is how the achievement is earned (criteria.narrative), in both languages.
+func (c *Credential) AchievementCriteria() Text {
+	a := c.CredentialSubject.Achievement
+	return Text{EN: a.Criteria.Narrative, ZH: a.Translations.zh().Criteria}
+}
+
 // Results returns the holder's scores with their names and pass marks.
 func (c *Credential) Results() []Result {
 	descs := map[string]ResultDescription{}
@@ -187,7 +193,17 @@ func (c *Credential) Period() (from, until time.Time, err error) {
 // Issuer is who issues certificates: the site.
 type Issuer struct {
 	URL  string // the site's public base URL, e.g. https://academy.example.com; the issuer's id
-	Name string // e.g. "XSKY Academy"
+	Name string // e.g. "XSKY Academy": the credential's issuer name
+	// NameZH is the name on Chinese pages and the PDF (e.g. "XSKY 学院"); Name when empty.
+	NameZH string
+}
+
+// NameIn returns the issuer's name in lang ("zh" or "en").
+func (is Issuer) NameIn(lang string) string {
+	if lang == "zh" && is.NameZH != "" {
+		return is.NameZH
+	}
+	return is.Name
 }
 
 func (is Issuer) profile() Profile {
