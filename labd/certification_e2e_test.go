@@ -84,10 +84,14 @@ func TestCertificationEndToEnd(t *testing.T) {
 
 	// Claiming too early says what is missing.
 	var refused struct {
-		Error struct{ Code, Message string }
+		Error struct {
+			Code, Message string
+			Details       struct{ Missing []exam.Missing }
+		}
 	}
 	if code := l.call(t, "POST", "/api/programs/shell-basics/claim", trainee, nil, &refused); code != 409 ||
-		!strings.Contains(refused.Error.Message, "linux-basics") {
+		!strings.Contains(refused.Error.Message, "linux-basics") || len(refused.Error.Details.Missing) != 2 ||
+		refused.Error.Details.Missing[0].Kind != "lab" || refused.Error.Details.Missing[0].Title.ZH != "Linux 命令行基础" {
 		t.Fatalf("early claim: %d %+v", code, refused)
 	}
 
@@ -198,7 +202,7 @@ func TestCertificationEndToEnd(t *testing.T) {
 	screenshot(t, ctx, "me-certificate")
 	assertAccessible(t, ctx, l.url+"/v/"+claimed.Code+"?lang=zh", "verify-valid-zh")
 	if body, err := chromedp.Run(ctx, chromedp.Text("body")); err != nil || !strings.Contains(body, "Tina Tang") || !strings.Contains(body, "命令行基础认证") ||
-		!strings.Contains(body, "实验：Linux 命令行基础") {
+		!strings.Contains(body, "实验：Linux 命令行基础") || !strings.Contains(body, "完成实验「Linux 命令行基础」") || strings.Contains(body, "linux-basics") {
 		t.Errorf("verify page: %v\n%.300s", err, body)
 	}
 
@@ -217,5 +221,42 @@ func TestCertificationEndToEnd(t *testing.T) {
 	}
 	if code, out := verify(fetch("/status/revocation/1", "status-after.jwt")); code == 0 || !strings.Contains(out, "revoked") {
 		t.Errorf("offline verify of a revoked certificate: exit %d\n%s", code, out)
+	}
+
+	// The revocation holds against her: a claim is refused with the reason,
+	// her page says 已吊销 with it; an admin's reissue gives her one again.
+	var again struct {
+		Error struct{ Code, Message string }
+	}
+	if c := l.call(t, "POST", "/api/programs/shell-basics/claim", trainee, nil, &again); c != 409 || again.Error.Code != "revoked" ||
+		!strings.Contains(again.Error.Message, "issued in error") {
+		t.Fatalf("claim after the revocation: %d %+v", c, again)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/zh/me/"),
+		chromedp.WaitVisible("#program-list li p"),
+	)
+	if err != nil {
+		screenshot(t, ctx, "failed-me-revoked")
+		t.Fatal(err)
+	}
+	progText, _ = chromedp.Run(ctx, chromedp.Text("#program-list"))
+	certList, _ = chromedp.Run(ctx, chromedp.Text("#cert-list"))
+	if !strings.Contains(progText, "证书：已吊销") || !strings.Contains(progText, "原因：issued in error") ||
+		!strings.Contains(certList, "已吊销") || strings.Contains(progText+certList, "撤销") {
+		t.Errorf("me page after the revocation: programs %q, certificates %q", progText, certList)
+	}
+	screenshot(t, ctx, "me-revoked-zh")
+	var reissued struct {
+		Code      string
+		Status    string
+		ReissueOf string `json:"reissue_of"`
+	}
+	if c := l.call(t, "POST", "/api/certificates/"+claimed.Code+"/reissue", admin, map[string]string{"reason": "revoked by mistake"}, &reissued); c != 201 ||
+		reissued.Status != "valid" || reissued.ReissueOf != claimed.Code {
+		t.Fatalf("reissue: %d %+v", c, reissued)
+	}
+	if c := l.call(t, "POST", "/api/programs/shell-basics/claim", trainee, nil, &claimed); c != 200 || claimed.Code != reissued.Code {
+		t.Errorf("claim after the reissue: %d %+v", c, claimed)
 	}
 }

@@ -96,6 +96,9 @@ func TestExamPageInBrowser(t *testing.T) {
 	if strings.Count(labsText, "Passed") != 3 || len(links) != 3 || links[0] != "/en/labs/ceph-health/" {
 		t.Errorf("labs: %q %v", labsText, links)
 	}
+	if missing, _ := chromedp.Run(ctx, chromedp.Text("#missing")); missing != "Still to do: the exam." {
+		t.Errorf("missing: %q", missing)
+	}
 
 	err = chromedp.Do(ctx,
 		chromedp.Click("#start"),
@@ -157,4 +160,21 @@ func TestExamPageInBrowser(t *testing.T) {
 		t.Errorf("verify link %q, issued %+v", href, issuer.Requests)
 	}
 	screenshot(t, ctx, "exam-claimed")
+
+	// Revoked: the zh page shows it with its reason (已吊销) and offers no claim.
+	issuer.Set("ada", "storage-ops", exam.Holding{Code: "CERT-1", Status: exam.HeldRevoked, Reason: "考试作弊", RevokedAt: time.Now()})
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/zh/exam/?program=storage-ops"),
+		chromedp.WaitVisible("#overview"),
+	)
+	if err != nil {
+		screenshot(t, ctx, "failed-exam-revoked")
+		t.Fatal(err)
+	}
+	state, _ := chromedp.Run(ctx, chromedp.Text("#cert-state"))
+	claimHidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("claim").hidden && document.getElementById("missing").hidden`))
+	if !strings.Contains(state, "被吊销") || !strings.Contains(state, "原因：考试作弊") || !claimHidden {
+		t.Errorf("revoked in zh: %q, claim and missing hidden %v", state, claimHidden)
+	}
+	screenshot(t, ctx, "exam-revoked-zh")
 }

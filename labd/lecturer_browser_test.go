@@ -264,7 +264,7 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	)
 	fail("issue certificates", err)
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#certs-out tbody tr")).map(r => r.textContent)`))
-	if err != nil || len(rows) != 2 || !strings.Contains(strings.Join(rows, "\n"), "ceph-health") {
+	if err != nil || len(rows) != 2 || !strings.Contains(strings.Join(rows, "\n"), "the lab “Health check of a distributed storage cluster”") {
 		t.Errorf("certificates table: %q %v", rows, err)
 	}
 	screenshot(t, ctx, "lecturer-certificates")

@@ -241,8 +241,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	certs := certificate.NewService(db, certKeys, certificate.Issuer{URL: cfg.URL, Name: issuerName, NameZH: issuerNameZH})
-	if _, err := os.Stat(certificate.DefaultFont); err != nil {
-		log.Warn("certificate PDFs are unavailable until the font is installed (make deps)", "font", certificate.DefaultFont)
+	pdf := &certificate.PDF{}
+	if err := pdf.Fonts(); err != nil {
+		log.Warn("certificate PDFs are unavailable until their fonts are installed (make deps)", "err", err)
 	}
 	var rt interface {
 		lab.Runtime
@@ -312,7 +313,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := &api.Server{
 		Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
-		Certificates: certs, PDF: &certificate.PDF{},
+		Certificates: certs, PDF: pdf,
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

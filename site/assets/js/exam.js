@@ -3,6 +3,7 @@
 // labd: this page never sees the answer key), the result and the claim of
 // the certificate. It talks to labd through api.js and nothing else.
 import { api, signInURL } from "./api.js";
+import { missingText } from "./missing.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("exam");
@@ -61,7 +62,18 @@ function failed(e) {
   // Known refusals in the page's language, with labd's own words (which
   // say when and why) after them.
   const known = t.errors && t.errors[e.code];
-  alertMsg(known ? known + " (" + e.message + ")" : e.message);
+  const d = e.details || {};
+  if (e.code === "requirements_not_met" && d.missing) {
+    alertMsg(fmt(t.missing, { items: missingText(d.missing, lang) }));
+  } else if (e.code === "revoked" && d.certificate) {
+    alertMsg(fmt(t.revoked, { reason: d.certificate.revoke_reason, date: day(d.certificate.revoked_at) }));
+  } else {
+    alertMsg(known ? known + " (" + e.message + ")" : e.message);
+  }
+}
+
+function day(iso) {
+  return iso ? new Date(iso).toLocaleDateString(lang === "zh" ? "zh-CN" : "en", { dateStyle: "medium" }) : "";
 }
 
 async function load() {
@@ -85,7 +97,8 @@ async function listPrograms() {
   ul.replaceChildren();
   for (const p of list) {
     const a = el("a", { href: "?program=" + enc(p.id) }, text(p.title));
-    ul.append(el("li", { dataset: { ok: String(!!p.certificate) } }, a, p.certificate ? " ✓" : ""));
+    const held = !!p.certificate && p.certificate.status === "valid";
+    ul.append(el("li", { dataset: { ok: String(held) } }, a, held ? " ✓" : ""));
   }
   $("programs").hidden = false;
 }
@@ -128,10 +141,18 @@ function renderProgram() {
   $("grants").hidden = !p.grants_role;
   const cs = $("cert-state");
   cs.replaceChildren();
-  if (p.certificate) {
-    cs.append(el("a", { href: p.certificate.verify_url }, t.verify), " · ", el("code", {}, p.certificate.code));
+  const c = p.certificate;
+  if (c && c.status === "revoked") {
+    cs.append(fmt(t.revoked, { reason: c.revoke_reason, date: day(c.revoked_at) }), " ");
+  } else if (c && c.status === "expired") {
+    cs.append(fmt(t.expired, { date: day(c.expires_at) }), " ");
   }
-  $("claim").hidden = !!p.certificate || !p.complete;
+  if (c) cs.append(el("a", { href: c.verify_url }, t.verify), " · ", el("code", {}, c.code));
+  cs.dataset.status = c ? c.status : "";
+  const held = !!c && c.status === "valid";
+  $("missing").textContent = p.missing.length ? fmt(t.missing, { items: missingText(p.missing, lang) }) : "";
+  $("missing").hidden = p.missing.length === 0;
+  $("claim").hidden = held || !p.complete;
   $("overview").hidden = false;
 }
 

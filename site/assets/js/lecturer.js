@@ -6,6 +6,7 @@
 // an observer), and recordings replayed with asciinema-player. Everything
 // goes through labd's API (api.js).
 import { api, request, APIError } from "./api.js";
+import { missingText } from "./missing.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("lecturer");
@@ -421,7 +422,7 @@ $("certs-form").addEventListener("submit", async (e) => {
   for (const v of out) {
     if (v.status === "issued") issued++;
     if (v.status === "held") held++;
-    const state = fmt(t["cert_" + v.status] || v.status, { missing: (v.missing || []).join(", ") });
+    const state = fmt(t["cert_" + v.status] || v.status, { missing: missingText(v.missing, lang), reason: v.revoke_reason || "" });
     tbody.append(
       el(
         "tr",

@@ -1,6 +1,7 @@
 // The "me" page: who is signed in, their lab sessions with step progress,
 // their certificates (when labd offers them) and signing out.
 import { api, signInURL } from "./api.js";
+import { missingText } from "./missing.js";
 
 const root = document.getElementById("me");
 const lang = root.dataset.lang;
@@ -60,19 +61,22 @@ async function load() {
     const progs = await api("GET", "/programs");
     for (const p of progs) {
       const passed = p.labs.filter((l) => l.passed).length;
-      const line = t.programline
+      let line = t.programline
         .replace("{labs}", passed)
         .replace("{total}", p.labs.length)
         .replace("{exam}", p.exam.passed ? t.exampassed : t.examnot);
-      $("program-list").append(
-        el(
-          "li",
-          {},
-          el("a", { href: `/${lang}/exam/?program=${encodeURIComponent(p.id)}` }, p.title[lang] || p.title.en || p.id),
-          " ",
-          el("span", { className: "muted" }, line),
-        ),
+      const c = p.certificate;
+      if (c) line += t.sep + t.certificate.replace("{state}", t.certstates[c.status] || c.status);
+      const li = el(
+        "li",
+        {},
+        el("a", { href: `/${lang}/exam/?program=${encodeURIComponent(p.id)}` }, p.title[lang] || p.title.en || p.id),
+        " ",
+        el("span", { className: "muted" }, line),
       );
+      if (c && c.status === "revoked") li.append(el("p", { className: "revoked" }, t.revokedline.replace("{reason}", c.revoke_reason)));
+      else if (p.missing.length) li.append(el("p", { className: "muted" }, t.missing.replace("{items}", missingText(p.missing, lang))));
+      $("program-list").append(li);
     }
     $("programs").hidden = progs.length === 0;
   } catch (x) {
@@ -85,9 +89,10 @@ async function load() {
     for (const c of list) {
       const name = c.program && c.program.name ? c.program.name[lang] || c.program.name.en : c.code;
       const li = el("li", {}, el("strong", {}, name), " ");
-      li.append(el("span", { className: "muted" }, `${t.certstates[c.status] || c.status} · ${when(c.issued_at)} `));
+      li.append(el("span", { className: "muted" }, `${t.certstates[c.status] || c.status}${t.sep}${when(c.issued_at)} `));
       li.append(el("a", { href: c.verify_url || `/v/${encodeURIComponent(c.code)}` }, t.verify));
-      if (c.pdf_url) li.append(" · ", el("a", { href: c.pdf_url }, "PDF"));
+      if (c.pdf_url) li.append(t.sep, el("a", { href: c.pdf_url }, "PDF"));
+      if (c.status === "revoked" && c.revoke_reason) li.append(el("p", { className: "revoked" }, t.revokedline.replace("{reason}", c.revoke_reason)));
       $("cert-list").append(li);
     }
     $("no-certs").hidden = list.length !== 0;
