@@ -25,7 +25,7 @@ site: ## build the site into site/public (npm packages, Hugo, then the Pagefind 
 chromium: ## install Debian's Chromium and a CJK font for the browser tests, when missing
 	@scripts/chromium.sh
 
-deps: ## install what labd needs besides Go: the certificate PDF font; poppler-utils for the PDF tests
+deps: ## install what labd needs besides Go: the certificate PDF fonts; poppler-utils for the PDF tests
 	@scripts/deps.sh
 
 validate: ## check every lab file and certification program
