@@ -70,3 +70,29 @@ func TestUserCommand(t *testing.T) {
 		t.Errorf("sign in after the CLI: %+v %v", acc, err)
 	}
 }
+
+func TestTokenCommand(t *testing.T) {
+	data := t.TempDir()
+	env := func(string) string { return "" }
+	for _, tc := range []struct {
+		ttl  string
+		want string // "" for a token
+	}{
+		{"1h", ""},
+		{"720h", ""},
+		{"-1h", "more than 0"},
+		{"0", "more than 0"},
+		{"0s", "more than 0"},
+		{"721h", "at most 720h"},
+		{"100000h", "at most 720h"},
+	} {
+		var out, errb bytes.Buffer
+		err := token([]string{"--user", "alice", "--role", "trainee", "--ttl", tc.ttl, "--data", data}, env, &out, &errb)
+		switch {
+		case tc.want == "" && (err != nil || strings.Count(out.String(), ".") != 2):
+			t.Errorf("--ttl %s: %q %v, want a token", tc.ttl, out.String(), err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || out.Len() > 0):
+			t.Errorf("--ttl %s: %q %v, want an error with %q and no token", tc.ttl, out.String(), err, tc.want)
+		}
+	}
+}
