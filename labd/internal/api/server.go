@@ -146,6 +146,12 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 	if err != nil {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
 	}
+	// A token cannot be taken back, but its user can be deactivated.
+	if s.Accounts != nil {
+		if err := s.Accounts.CheckActive(r.Context(), u.ID); err != nil {
+			return auth.User{}, err
+		}
+	}
 	return u, nil
 }
 
