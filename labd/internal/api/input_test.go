@@ -223,7 +223,9 @@ func TestErrorsClipEchoedValues(t *testing.T) {
 	long := strings.Repeat("x", 60000)
 	for _, path := range []string{"/api/labs/" + long, "/api/sessions/" + long, "/api/nope/" + long} {
 		r := ts.do(t, "GET", path, alice, nil)
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		r.json(t, &e)
 		if r.status != 404 || len(e.Error.Message) > 300 || !strings.Contains(e.Error.Message, "xxxxxxxx…") {
 			t.Errorf("GET %.20s…: %d, a message of %d bytes: %.200s", path, r.status, len(e.Error.Message), e.Error.Message)
