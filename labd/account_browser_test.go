@@ -42,28 +42,7 @@ func TestAccountPagesInBrowser(t *testing.T) {
 			t.Fatalf("user add: %v %s", err, out.String())
 		}
 	}
-	// A lab whose checks are harmless on the local runtime: one passes, one fails.
-	labs := t.TempDir()
-	for name, body := range map[string]string{
-		"notes/lab.yaml": `id: notes
-title: {zh: 笔记, en: Notes}
-duration: 10m
-time_limit: 30m
-nodes:
-  - {name: node1, image: academy/tiny, terminal: true}
-steps:
-  - {id: one, title: {zh: 一, en: One}, text: steps/01, check: {node: node1, run: "true"}, solution: scripts/solve.sh}
-  - {id: two, title: {zh: 二, en: Two}, text: steps/01, check: {node: node1, run: "false"}, solution: scripts/solve.sh}
-`,
-		"notes/steps/01.zh.md":   "一",
-		"notes/steps/01.en.md":   "One",
-		"notes/scripts/solve.sh": "true\n",
-	} {
-		os.MkdirAll(filepath.Join(labs, filepath.Dir(name)), 0o755)
-		if err := os.WriteFile(filepath.Join(labs, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	labs := notesLab(t)
 	l := startLabd(t, data, instanceName(t), labs, "--site", "../site/public", "--runtime", "local")
 	tokens, err := auth.LoadTokens(data)
 	if err != nil {
@@ -226,4 +205,178 @@ steps:
 		t.Errorf("name after accepting: %q", got)
 	}
 	screenshot(t, ctx, "invite-accepted")
+}
+
+// notesLab writes a lab whose checks are harmless on the local runtime
+// (one passes, one fails) and returns its folder.
+func notesLab(t *testing.T) string {
+	t.Helper()
+	labs := t.TempDir()
+	for name, body := range map[string]string{
+		"notes/lab.yaml": `id: notes
+title: {zh: 笔记, en: Notes}
+duration: 10m
+time_limit: 30m
+nodes:
+  - {name: node1, image: academy/tiny, terminal: true}
+steps:
+  - {id: one, title: {zh: 一, en: One}, text: steps/01, check: {node: node1, run: "true"}, solution: scripts/solve.sh}
+  - {id: two, title: {zh: 二, en: Two}, text: steps/01, check: {node: node1, run: "false"}, solution: scripts/solve.sh}
+`,
+		"notes/steps/01.zh.md":   "一",
+		"notes/steps/01.en.md":   "One",
+		"notes/scripts/solve.sh": "true\n",
+	} {
+		os.MkdirAll(filepath.Join(labs, filepath.Dir(name)), 0o755)
+		if err := os.WriteFile(filepath.Join(labs, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return labs
+}
+
+// TestAdminUsersPage: an admin changes a role, deactivates a trainee (whose
+// token and lab session stop at once) and deletes her after confirming, on
+// /en/admin/; both languages' pages are axe-clean, the dialog open too.
+func TestAdminUsersPage(t *testing.T) {
+	ctx := newBrowser(t)
+	if _, err := os.Stat("../site/public/en/admin/index.html"); err != nil {
+		t.Fatal("the site is not built: run make site (make test does)")
+	}
+	data := t.TempDir()
+	env := func(k string) string {
+		if k == "LABD_DATA" {
+			return data
+		}
+		return ""
+	}
+	ids := map[string]string{}
+	for _, u := range []struct{ email, name, role string }{
+		{"root@example.com", "Root", "admin"}, {"wei@example.com", "张伟", "trainee"}, {"bob@example.com", "Bob", "lecturer"},
+	} {
+		var out bytes.Buffer
+		if err := userCmd(context.Background(), []string{"add", "--email", u.email, "--name", u.name, "--role", u.role, "--password-stdin"},
+			env, strings.NewReader("a long password\n"), &out, &out); err != nil {
+			t.Fatalf("user add: %v %s", err, out.String())
+		}
+		ids[u.email] = strings.Fields(out.String())[1]
+	}
+	wei := ids["wei@example.com"]
+	l := startLabd(t, data, instanceName(t), notesLab(t), "--site", "../site/public", "--runtime", "local")
+	tokens, err := auth.LoadTokens(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, token string, v any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, l.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil {
+			json.NewDecoder(resp.Body).Decode(v)
+		}
+		return resp.StatusCode
+	}
+	admin, _ := tokens.Issue(auth.User{ID: ids["root@example.com"], Role: auth.Admin}, time.Hour)
+	weiToken, _ := tokens.Issue(auth.User{ID: wei, Role: auth.Trainee}, time.Hour)
+	var sess struct{ ID, State string }
+	req, _ := http.NewRequest("POST", l.url+"/api/sessions", strings.NewReader(`{"lab":"notes"}`))
+	req.Header.Set("Authorization", "Bearer "+weiToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create session: %v %v", resp, err)
+	}
+	json.NewDecoder(resp.Body).Decode(&sess)
+	resp.Body.Close()
+	call("GET", "/api/sessions/"+sess.ID+"?wait=30s", weiToken, &sess)
+
+	fail := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			screenshot(t, ctx, "failed-admin-"+what)
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	row := "#user-" + wei
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/login/?next=%2Fen%2Fadmin%2F"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", "root@example.com"),
+		chromedp.SendKeys("#password", "a long password"),
+		chromedp.Click(`#login-form button[type=submit]`),
+		chromedp.WaitVisible(row),
+	)
+	fail("sign in", err)
+	assertAccessibleNow(t, ctx, l.url+"/en/admin/", "a11y-admin-users")
+
+	// A role change.
+	bob := ids["bob@example.com"]
+	err = chromedp.Do(ctx,
+		evaluate(`(s => { s.value = "trainee"; s.dispatchEvent(new Event("change")); })(document.getElementById("role-`+bob+`"))`),
+		chromedp.WaitVisible(`#status:not(:empty)`),
+	)
+	fail("role", err)
+	var users []struct{ ID, Role, State string }
+	call("GET", "/api/users", admin, &users)
+	for _, u := range users {
+		if u.ID == bob && u.Role != "trainee" {
+			t.Errorf("bob's role after the change: %s", u.Role)
+		}
+	}
+
+	// Deactivate: her token and her lab session stop at once.
+	err = chromedp.Do(ctx,
+		chromedp.Click(row+" button.deactivate"),
+		chromedp.WaitVisible(row+`[data-state="deactivated"]`),
+	)
+	fail("deactivate", err)
+	if code := call("GET", "/api/me", weiToken, nil); code != 401 {
+		t.Errorf("a deactivated trainee's token: %d, want 401", code)
+	}
+	call("GET", "/api/sessions/"+sess.ID, admin, &sess)
+	if sess.State != "ended" {
+		t.Errorf("her lab session is %s, want ended", sess.State)
+	}
+
+	// Delete: the dialog asks; cancel keeps her, confirm deletes.
+	err = chromedp.Do(ctx,
+		chromedp.Click(row+" button.delete"),
+		chromedp.WaitVisible("#confirm[open]"),
+	)
+	fail("open the dialog", err)
+	if got, _ := chromedp.Run(ctx, chromedp.Text("#confirm-text")); !strings.Contains(got, "张伟") || !strings.Contains(got, "wei@example.com") {
+		t.Errorf("the dialog says %q", got)
+	}
+	assertAccessibleNow(t, ctx, l.url+"/en/admin/", "a11y-admin-confirm")
+	err = chromedp.Do(ctx,
+		chromedp.Click("#confirm-cancel"),
+		chromedp.WaitNotPresent("#confirm[open]"),
+		chromedp.WaitVisible(row),
+	)
+	fail("cancel", err)
+	err = chromedp.Do(ctx,
+		chromedp.Click(row+" button.delete"),
+		chromedp.WaitVisible("#confirm[open]"),
+		chromedp.Click("#confirm-delete"),
+		chromedp.WaitNotPresent(row),
+	)
+	fail("delete", err)
+	users = nil
+	call("GET", "/api/users", admin, &users)
+	if len(users) != 2 {
+		t.Errorf("users after the delete: %+v", users)
+	}
+
+	// The Chinese page, the same list.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/zh/admin/"),
+		chromedp.WaitVisible("#user-"+bob),
+	)
+	fail("zh", err)
+	assertAccessibleNow(t, ctx, l.url+"/zh/admin/", "a11y-admin-users-zh")
 }

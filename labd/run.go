@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -170,7 +171,7 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	user := fs.String("user", "", "user id")
 	role := fs.String("role", "trainee", "trainee, lecturer or admin")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime: more than 0, at most 720h (30 days)")
 	data := getenv("LABD_DATA")
 	if data == "" {
 		data = "./data"
@@ -311,7 +312,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	srv := &api.Server{
-		Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), Origins: cfg.Origins,
+		Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), URL: cfg.URL,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 		Certificates: certs, PDF: pdf,
 	}
@@ -319,6 +320,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	srv.Origins = append(listenOrigins(ln.Addr()), cfg.Origins...)
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -353,4 +355,16 @@ func loadExams(dir string, labs *lab.Catalog, db *sqlite.DB, log *slog.Logger) (
 		return nil, fmt.Errorf("load programs from %s:\n%w", dir, err)
 	}
 	return &exam.Service{Programs: progs, Labs: labs, Store: db, Results: db, Log: log}, nil
+}
+
+// listenOrigins are the origins of labd's own listening address when it is
+// a loopback one (a developer's or a test's labd on 127.0.0.1:PORT, whatever
+// --url says): pages served from there are labd's own.
+func listenOrigins(a net.Addr) []string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || !ta.IP.IsLoopback() {
+		return nil
+	}
+	port := strconv.Itoa(ta.Port)
+	return []string{"http://" + net.JoinHostPort(ta.IP.String(), port), "http://localhost:" + port}
 }

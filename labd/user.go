@@ -10,10 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/text/width"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
@@ -24,6 +25,10 @@ const userUsage = `Usage:
   labd user list
   labd user passwd --email E [--password-stdin]
   labd user role   --email E --role trainee|lecturer|admin
+  labd user deactivate --email E   no more sign-ins; their sign-ins and tokens stop at once
+  labd user activate   --email E   let a deactivated user sign in again
+  labd user delete     --email E   remove their e-mail, name, password, sign-ins and
+                                   invitations; certificates stay valid
 Each takes --data DIR (default ./data, $LABD_DATA). Without --password-stdin the
 password is asked on the terminal, twice, without echo.
 `
@@ -46,7 +51,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	var email, name, role *string
 	var fromStdin *bool
 	switch sub {
-	case "add", "passwd", "role":
+	case "add", "passwd", "role", "deactivate", "activate", "delete":
 		email = fs.String("email", "", "the user's e-mail")
 	case "list":
 	case "help", "-h", "--help":
@@ -129,23 +134,85 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is now %s\n", a.Email, a.Role)
+	case "deactivate", "activate", "delete":
+		a, err := accounts.ByEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		switch sub {
+		case "deactivate":
+			if _, err := accounts.Deactivate(ctx, a.ID); err != nil {
+				return err
+			}
+			// The lab sessions belong to the running labd: they end with their
+			// idle timeout, unreachable meanwhile (the API ends them at once).
+			fmt.Fprintf(stdout, "%s is deactivated: their sign-ins and tokens no longer work\n", a.Email)
+		case "activate":
+			if _, err := accounts.Activate(ctx, a.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s is active again\n", a.Email)
+		case "delete":
+			if err := accounts.Delete(ctx, a.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "deleted %s (%s): their personal data is gone, their certificates stay valid\n", a.Email, a.ID)
+		}
 	case "list":
 		list, err := accounts.List(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tE-MAIL\tNAME\tROLE\tSTATE\tCREATED")
+		rows := [][]string{{"ID", "E-MAIL", "NAME", "ROLE", "STATE", "CREATED"}}
 		for _, a := range list {
-			state := "active"
-			if !a.Active() {
-				state = "invited"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Email, a.Name, a.Role, state, a.Created.Local().Format(time.DateTime))
+			rows = append(rows, []string{a.ID, a.Email, a.Name, string(a.Role), a.State(), a.Created.Local().Format(time.DateTime)})
 		}
-		return tw.Flush()
+		return writeTable(stdout, rows)
 	}
 	return nil
+}
+
+// writeTable writes rows in columns two spaces apart, padded by display
+// width: a CJK character takes two cells of a terminal (text/tabwriter
+// counts runes, so a Chinese name pushed the columns after it out of line).
+func writeTable(w io.Writer, rows [][]string) error {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		for i, cell := range row {
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// displayWidth is how many terminal cells s takes: East Asian wide and
+// fullwidth characters two, combining marks and other zero-width ones none.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf) || r == 0x200B:
+		case width.LookupRune(r).Kind() == width.EastAsianWide || width.LookupRune(r).Kind() == width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // readPassword reads the first line of stdin, or, when asked to prompt,

@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
 // The browser's sign-in: labd_session holds the secret id (HttpOnly, so no
@@ -25,8 +28,19 @@ type userView struct {
 	Name    string    `json:"name,omitempty"`
 	Role    auth.Role `json:"role"`
 	Created time.Time `json:"created,omitzero"`
-	// Active is false while the user has not accepted their invitation.
-	Active *bool `json:"active,omitempty"`
+	// Active is whether the user can sign in: false while their invitation
+	// is not accepted, or when deactivated. State says which.
+	Active      *bool     `json:"active,omitempty"`
+	State       string    `json:"state,omitempty"` // active, invited, deactivated
+	Deactivated time.Time `json:"deactivated_at,omitzero"`
+}
+
+// adminUserView is the account as the users list shows it to an admin.
+func adminUserView(a *auth.Account) userView {
+	v := newUserView(a)
+	active := a.Active()
+	v.Created, v.Active, v.State, v.Deactivated = a.Created, &active, a.State(), a.Disabled
+	return v
 }
 
 func newUserView(a *auth.Account) userView {
@@ -209,10 +223,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]userView, 0, len(list))
 	for _, a := range list {
-		v := newUserView(a)
-		active := a.Active()
-		v.Created, v.Active = a.Created, &active
-		out = append(out, v)
+		out = append(out, adminUserView(a))
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -232,8 +243,71 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := newUserView(acc)
-	active := acc.Active()
-	v.Created, v.Active = acc.Created, &active
-	return writeJSON(w, http.StatusOK, v)
+	return writeJSON(w, http.StatusOK, adminUserView(acc))
+}
+
+// deactivateUser stops a user from signing in: their sign-ins end, their
+// tokens are refused from the next request on, and their lab sessions end.
+// Their certificates stay valid.
+func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request) error {
+	accounts, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	acc, err := accounts.Deactivate(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.endLabSessions(r.Context(), acc.ID); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, adminUserView(acc))
+}
+
+func (s *Server) activateUser(w http.ResponseWriter, r *http.Request) error {
+	accounts, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	acc, err := accounts.Activate(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, adminUserView(acc))
+}
+
+// deleteUser removes a user's personal data, ends their sign-ins and lab
+// sessions, and keeps a tombstone: their certificates stay verifiable.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	accounts, err := s.accounts()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := accounts.Delete(r.Context(), id); err != nil {
+		return err
+	}
+	if err := s.endLabSessions(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// endLabSessions ends every live lab session of user (their terminals end
+// with them).
+func (s *Server) endLabSessions(ctx context.Context, user string) error {
+	owner := lab.Actor{User: user}
+	live, err := s.Labs.Sessions(ctx, owner, true)
+	if err != nil {
+		return err
+	}
+	for _, sess := range live {
+		// One that ended meanwhile is fine.
+		err := s.Labs.Destroy(ctx, owner, sess.ID)
+		if c := lab.ErrorCodeOf(err); err != nil && c != lab.ENotFound && c != lab.EConflict {
+			return fmt.Errorf("end session %s of %s: %w", sess.ID, user, err)
+		}
+	}
+	return nil
 }

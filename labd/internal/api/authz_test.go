@@ -166,6 +166,11 @@ func matrixFixtures() map[string]fixture {
 		"PATCH /api/users/{id}": {access: Roles(auth.Admin), call: func(t *testing.T, ts *testServer, owner *auth.Account) (string, []byte) {
 			return "/api/users/" + owner.ID, fmt.Appendf(nil, `{"role":%q}`, owner.Role)
 		}},
+		// Deactivating and deleting act on a fresh account each time, so the
+		// matrix's callers keep theirs.
+		"POST /api/users/{id}/deactivate": {access: Roles(auth.Admin), call: freshUser("/api/users/{id}/deactivate", false)},
+		"POST /api/users/{id}/activate":   {access: Roles(auth.Admin), call: freshUser("/api/users/{id}/activate", true)},
+		"DELETE /api/users/{id}":          {access: Roles(auth.Admin), call: freshUser("/api/users/{id}", false)},
 	}
 	for _, p := range []string{"GET /api/sessions/{id}", "DELETE /api/sessions/{id}", "POST /api/sessions/{id}/steps/{step}/check",
 		"POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend"} {
@@ -233,6 +238,24 @@ func matrixFixtures() map[string]fixture {
 			return "/api/programs/demo/claim", nil
 		}}
 	return f
+}
+
+// freshUser makes a new trainee account (deactivated if asked) and fills
+// pattern's {id} with it.
+func freshUser(pattern string, deactivated bool) func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+	return func(t *testing.T, ts *testServer, _ *auth.Account) (string, []byte) {
+		ctx := context.Background()
+		a, err := ts.api.Accounts.Add(ctx, fmt.Sprintf("fresh%d@example.com", matrixSeq.Add(1)), "Fresh", auth.Trainee, matrixPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if deactivated {
+			if _, err := ts.api.Accounts.Deactivate(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return strings.Replace(pattern, "{id}", a.ID, 1), nil
+	}
 }
 
 // certificatePath issues owner a live certificate (a new one after the

@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
@@ -100,5 +102,34 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		Message string `json:"message"`
 		Details any    `json:"details,omitempty"`
 	}
-	writeJSON(w, status, map[string]body{"error": {Code: code, Message: msg, Details: details}})
+	writeJSON(w, status, map[string]body{"error": {Code: code, Message: clip(msg), Details: details}})
+}
+
+// Messages echo what the caller sent (an id, a name, a path); clip keeps
+// each echoed word to maxWord runes and the whole message to maxMessage, so
+// a 60,000-character id does not come back whole.
+const (
+	maxWord    = 64
+	maxMessage = 500
+)
+
+func clip(msg string) string {
+	if utf8.RuneCountInString(msg) <= maxWord && len(msg) <= maxWord*utf8.UTFMax {
+		return msg
+	}
+	var b strings.Builder
+	for i, word := range strings.Split(msg, " ") {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if r := []rune(word); len(r) > maxWord {
+			// Keep the head and the last rune, a closing quote most often.
+			word = string(r[:maxWord-2]) + "…" + string(r[len(r)-1])
+		}
+		b.WriteString(word)
+	}
+	if r := []rune(b.String()); len(r) > maxMessage {
+		return string(r[:maxMessage-1]) + "…"
+	}
+	return b.String()
 }

@@ -61,6 +61,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/invitations/accept", Public, s.acceptInvitation},
 		{"GET", "/api/users", Roles(auth.Admin), s.listUsers},
 		{"PATCH", "/api/users/{id}", Roles(auth.Admin), s.patchUser},
+		{"POST", "/api/users/{id}/deactivate", Roles(auth.Admin), s.deactivateUser},
+		{"POST", "/api/users/{id}/activate", Roles(auth.Admin), s.activateUser},
+		{"DELETE", "/api/users/{id}", Roles(auth.Admin), s.deleteUser},
 
 		{"GET", "/api/labs", Authenticated, s.listLabs},
 		{"GET", "/api/labs/{lab}", Authenticated, s.getLab},

@@ -7,10 +7,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,7 +41,9 @@ type Server struct {
 	Exams     *exam.Service
 	Terminals *terminal.Manager
 	Tickets   *auth.Tickets
-	// Origins may open terminals besides the site's own origin.
+	// URL is the site's public base URL (--url); pages of its origin may
+	// open terminals, and so may those of Origins.
+	URL     string
 	Origins []string
 	Tokens  *auth.Tokens
 	// Accounts signs browsers in (cookie + CSRF); nil serves bearer tokens only.
@@ -137,13 +137,20 @@ func (s *Server) authenticate(r *http.Request) (auth.User, error) {
 		}
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "sign in first"}
 	}
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
+	// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is Bearer.
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the Authorization header must be: Bearer <token>"}
 	}
 	u, err := s.Tokens.Verify(strings.TrimSpace(tok))
 	if err != nil {
 		return auth.User{}, &httpError{http.StatusUnauthorized, "unauthorized", "the token is invalid or has expired"}
+	}
+	// A token cannot be taken back, but its user can be deactivated.
+	if s.Accounts != nil {
+		if err := s.Accounts.CheckActive(r.Context(), u.ID); err != nil {
+			return auth.User{}, err
+		}
 	}
 	return u, nil
 }
@@ -240,29 +247,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
-}
-
-// readJSON decodes a request body strictly into v.
-func readJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &httpError{http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json"}
-	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			return &httpError{http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
-		case errors.Is(err, io.EOF):
-			return &httpError{http.StatusBadRequest, "invalid_json", "the body is empty; send a JSON object"}
-		}
-		return &httpError{http.StatusBadRequest, "invalid_json", "the body is not valid JSON: " + err.Error()}
-	}
-	if dec.More() {
-		return &httpError{http.StatusBadRequest, "invalid_json", "the body holds more than one JSON value"}
-	}
-	return nil
 }
 
 // placeholder is the home page while the site has not been built: it says

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,19 +62,50 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// originAllowed: browsers send Origin on websockets; it must be this site or
-// one on the allowlist. Programs that send none are let through (they need
-// a ticket all the same, and a page cannot leave Origin out).
+// originAllowed: browsers send Origin on websockets; it must be the site's
+// own (--url) or one on the allowlist (--origins), scheme, host and port
+// alike. The request's Host is not consulted: whoever sends the request
+// chooses it. Programs that send no Origin are let through (they need a
+// ticket all the same, and a page cannot leave Origin out).
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
-	if slices.Contains(s.Origins, origin) {
-		return true
+	got := originOf(origin, true)
+	if got == "" {
+		return false
 	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
+	for _, o := range append([]string{s.URL}, s.Origins...) {
+		if o != "" && originOf(o, false) == got {
+			return true
+		}
+	}
+	return false
+}
+
+// originOf is the origin of u as scheme://host:port, lower case, the port
+// explicit; "" if u is not an http or https origin. strict (an Origin
+// header) also refuses a path, query or user; a configured URL may have a
+// path, which an origin leaves out.
+func originOf(u string, strict bool) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.Opaque != "" {
+		return ""
+	}
+	port := p.Port()
+	switch p.Scheme {
+	case "http":
+		port = cmp.Or(port, "80")
+	case "https":
+		port = cmp.Or(port, "443")
+	default:
+		return ""
+	}
+	if strict && (p.User != nil || p.Path != "" || p.RawQuery != "" || p.Fragment != "" || strings.HasSuffix(p.Host, ":")) {
+		return ""
+	}
+	return p.Scheme + "://" + net.JoinHostPort(strings.ToLower(p.Hostname()), port)
 }
 
 // ticketFrom finds "ticket.<id>" among the offered subprotocols.

@@ -17,10 +17,30 @@ type Account struct {
 	// PasswordHash is argon2id in PHC form; "" while the account is invited
 	// and its invitation not yet accepted (it cannot sign in).
 	PasswordHash string
+	// Disabled is when an admin deactivated the account: it cannot sign in
+	// and its tokens are refused. Deleted is when it was deleted: only a
+	// tombstone is left (id, role, times), its personal data removed.
+	Disabled, Deleted time.Time
 }
 
 // Active reports whether the account can sign in.
-func (a *Account) Active() bool { return a.PasswordHash != "" }
+func (a *Account) Active() bool {
+	return a.PasswordHash != "" && a.Disabled.IsZero() && a.Deleted.IsZero()
+}
+
+// State is how the account stands: active, invited (not yet accepted),
+// deactivated or deleted.
+func (a *Account) State() string {
+	switch {
+	case !a.Deleted.IsZero():
+		return "deleted"
+	case !a.Disabled.IsZero():
+		return "deactivated"
+	case a.PasswordHash == "":
+		return "invited"
+	}
+	return "active"
+}
 
 // User is the account as a caller.
 func (a *Account) User() User { return User{ID: a.ID, Role: a.Role} }
@@ -61,8 +81,15 @@ type Store interface {
 	UpdateAccount(ctx context.Context, a *Account) error
 	Account(ctx context.Context, id string) (*Account, error)
 	AccountByEmail(ctx context.Context, email string) (*Account, error)
-	// Accounts lists every account, oldest first.
+	// Accounts lists every account, oldest first, tombstones included.
 	Accounts(ctx context.Context) ([]*Account, error)
+	// SetDisabled deactivates the account at `at` and ends its sign-ins,
+	// together; a zero `at` activates it again.
+	SetDisabled(ctx context.Context, id string, at time.Time) error
+	// DeleteAccount leaves a tombstone of the account (deleted at `at`): its
+	// e-mail, name and password hash, sign-ins and invitations, and its
+	// e-mail and name on class rosters, are removed, in one transaction.
+	DeleteAccount(ctx context.Context, id string, at time.Time) error
 
 	SaveLogin(ctx context.Context, l *Login) error
 	// Login returns the sign-in with idHash and its account.

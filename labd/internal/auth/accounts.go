@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -154,7 +155,7 @@ func (a *Accounts) Get(ctx context.Context, id string) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	if acc == nil {
+	if acc == nil || !acc.Deleted.IsZero() {
 		return nil, Errorf(ENotFound, "no user %q", id)
 	}
 	return acc, nil
@@ -176,8 +177,14 @@ func (a *Accounts) ByEmail(ctx context.Context, email string) (*Account, error) 
 	return acc, nil
 }
 
-// List returns every account, oldest first.
-func (a *Accounts) List(ctx context.Context) ([]*Account, error) { return a.store.Accounts(ctx) }
+// List returns every account but deleted ones, oldest first.
+func (a *Accounts) List(ctx context.Context) ([]*Account, error) {
+	all, err := a.store.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(acc *Account) bool { return !acc.Deleted.IsZero() }), nil
+}
 
 // SetRole gives the account with id the role, whatever it had, except that
 // the last active admin stays admin.
@@ -189,20 +196,9 @@ func (a *Accounts) SetRole(ctx context.Context, id string, role Role) (*Account,
 	if err != nil {
 		return nil, err
 	}
-	if acc.Role == Admin && role != Admin && acc.Active() {
-		// Someone must be left to manage users.
-		all, err := a.store.Accounts(ctx)
-		if err != nil {
+	if role != Admin {
+		if err := a.keepAnAdmin(ctx, acc); err != nil {
 			return nil, err
-		}
-		admins := 0
-		for _, o := range all {
-			if o.Role == Admin && o.Active() {
-				admins++
-			}
-		}
-		if admins <= 1 {
-			return nil, Errorf(EConflict, "%s is the last admin: make someone else admin first", acc.Email)
 		}
 	}
 	acc.Role = role
@@ -328,7 +324,7 @@ func (a *Accounts) Authenticate(ctx context.Context, id string) (*Account, strin
 		return nil, "", err
 	}
 	now := a.now()
-	if l == nil || acc == nil || !now.Before(l.Expires) {
+	if l == nil || acc == nil || !now.Before(l.Expires) || !acc.Disabled.IsZero() || !acc.Deleted.IsZero() {
 		if l != nil {
 			a.store.DeleteLogin(ctx, h)
 		}
@@ -405,6 +401,9 @@ func (a *Accounts) Invite(ctx context.Context, by User, req InviteRequest) (Invi
 	if acc != nil && acc.Active() {
 		return Invited{User: acc.ID}, nil
 	}
+	if acc != nil && !acc.Disabled.IsZero() {
+		return Invited{}, Errorf(EConflict, "%s is deactivated: an admin must activate them first", acc.Email)
+	}
 	if acc == nil {
 		acc = fresh
 		if err := a.store.CreateAccount(ctx, acc); err != nil {
@@ -451,6 +450,9 @@ func (a *Accounts) Accept(ctx context.Context, token, password, name string) (*A
 	acc, err := a.Get(ctx, inv.User)
 	if err != nil {
 		return nil, Session{}, err
+	}
+	if !acc.Disabled.IsZero() {
+		return nil, Session{}, Errorf(EForbidden, "this account is deactivated: ask an admin")
 	}
 	if acc.PasswordHash, err = a.hash(ctx, password); err != nil {
 		return nil, Session{}, err

@@ -139,10 +139,18 @@ func NewTokens(key ed25519.PrivateKey) *Tokens {
 	return &Tokens{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:12]), now: time.Now}
 }
 
-// Issue returns a signed token for u, valid for ttl.
+// MaxTokenTTL bounds a token's lifetime: a token cannot be taken back
+// before it expires (only its user deactivated), so none lives for long.
+const MaxTokenTTL = 30 * 24 * time.Hour
+
+// Issue returns a signed token for u, valid for ttl (more than zero, at
+// most MaxTokenTTL).
 func (t *Tokens) Issue(u User, ttl time.Duration) (string, error) {
 	if u.ID == "" {
 		return "", errors.New("token: empty user")
+	}
+	if ttl <= 0 || ttl > MaxTokenTTL {
+		return "", fmt.Errorf("token: the lifetime must be more than 0 and at most %s (30 days), not %s", fmtHours(MaxTokenTTL), ttl)
 	}
 	if _, err := ParseRole(string(u.Role)); err != nil {
 		return "", err
@@ -192,3 +200,6 @@ func (t *Tokens) Verify(token string) (User, error) {
 	}
 	return User{ID: c.Subject, Role: c.Role}, nil
 }
+
+// fmtHours writes d as "720h": time.Duration's String says "720h0m0s".
+func fmtHours(d time.Duration) string { return fmt.Sprintf("%dh", int(d.Hours())) }

@@ -123,3 +123,15 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestTokenLifetimeBounds(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tk := NewTokens(key)
+	for ttl, ok := range map[time.Duration]bool{
+		time.Second: true, MaxTokenTTL: true, 0: false, -time.Hour: false, MaxTokenTTL + time.Second: false, 100000 * time.Hour: false,
+	} {
+		if _, err := tk.Issue(User{ID: "alice", Role: Trainee}, ttl); (err == nil) != ok {
+			t.Errorf("ttl %s: %v, want ok=%v", ttl, err, ok)
+		}
+	}
+}

@@ -13,16 +13,17 @@ import (
 
 var _ auth.Store = (*DB)(nil)
 
-const accountColumns = `id, email, name, role, password_hash, created_at`
+const accountColumns = `id, email, name, role, password_hash, created_at, disabled_at, deleted_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (*auth.Account, error) {
 	var a auth.Account
 	var role string
-	var created int64
-	if err := row.Scan(&a.ID, &a.Email, &a.Name, &role, &a.PasswordHash, &created); err != nil {
+	var created, disabled, deleted int64
+	if err := row.Scan(&a.ID, &a.Email, &a.Name, &role, &a.PasswordHash, &created, &disabled, &deleted); err != nil {
 		return nil, err
 	}
 	a.Role, a.Created = auth.Role(role), fromMS(created)
+	a.Disabled, a.Deleted = fromMS(disabled), fromMS(deleted)
 	return &a, nil
 }
 
@@ -36,8 +37,8 @@ func oneAccount(row *sql.Row) (*auth.Account, error) {
 
 // CreateAccount inserts a new account; a taken e-mail is an auth.EConflict.
 func (db *DB) CreateAccount(ctx context.Context, a *auth.Account) error {
-	_, err := db.db.ExecContext(ctx, `INSERT INTO users (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		a.ID, a.Email, a.Name, string(a.Role), a.PasswordHash, ms(a.Created))
+	_, err := db.db.ExecContext(ctx, `INSERT INTO users (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Email, a.Name, string(a.Role), a.PasswordHash, ms(a.Created), ms(a.Disabled), ms(a.Deleted))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: users.email") {
 		return auth.Errorf(auth.EConflict, "a user with e-mail %s already exists", a.Email)
 	}
@@ -107,13 +108,13 @@ func (db *DB) Login(ctx context.Context, idHash string) (*auth.Login, *auth.Acco
 	var created, seen, expires int64
 	row := db.db.QueryRowContext(ctx, `
 		SELECT l.id_hash, l.user_id, l.csrf, l.created_at, l.seen_at, l.expires_at,
-			u.id, u.email, u.name, u.role, u.password_hash, u.created_at
+			u.id, u.email, u.name, u.role, u.password_hash, u.created_at, u.disabled_at, u.deleted_at
 		FROM logins l JOIN users u ON u.id = l.user_id WHERE l.id_hash = ?`, idHash)
 	var a auth.Account
 	var role string
-	var ucreated int64
+	var ucreated, disabled, deleted int64
 	err := row.Scan(&l.IDHash, &l.User, &l.CSRF, &created, &seen, &expires,
-		&a.ID, &a.Email, &a.Name, &role, &a.PasswordHash, &ucreated)
+		&a.ID, &a.Email, &a.Name, &role, &a.PasswordHash, &ucreated, &disabled, &deleted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, nil
 	}
@@ -122,6 +123,7 @@ func (db *DB) Login(ctx context.Context, idHash string) (*auth.Login, *auth.Acco
 	}
 	l.Created, l.Seen, l.Expires = fromMS(created), fromMS(seen), fromMS(expires)
 	a.Role, a.Created = auth.Role(role), fromMS(ucreated)
+	a.Disabled, a.Deleted = fromMS(disabled), fromMS(deleted)
 	return &l, &a, nil
 }
 
@@ -200,6 +202,63 @@ func (db *DB) AcceptInvitation(ctx context.Context, tokenHash string, used time.
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ?, password_hash = ? WHERE id = ?`,
 		a.Name, string(a.Role), a.PasswordHash, a.ID); err != nil {
 		return fmt.Errorf("activate account: %w", err)
+	}
+	return tx.Commit()
+}
+
+// SetDisabled deactivates (or, with a zero at, activates) the account and
+// ends its sign-ins, in one transaction.
+func (db *DB) SetDisabled(ctx context.Context, id string, at time.Time) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = ? WHERE id = ? AND deleted_at = 0`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("deactivate account %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return auth.Errorf(auth.ENotFound, "no user %q", id)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM logins WHERE user_id = ?`, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DeleteAccount leaves a tombstone: the row keeps its id, role and times
+// (sessions, attempts and certificates name it); everything personal goes.
+// Certificates keep the holder's name they were issued with: that is the
+// certificate, and it stays verifiable.
+func (db *DB) DeleteAccount(ctx context.Context, id string, at time.Time) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var email string
+	err = tx.QueryRowContext(ctx, `SELECT email FROM users WHERE id = ? AND deleted_at = 0`, id).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Errorf(auth.ENotFound, "no user %q", id)
+	}
+	if err != nil {
+		return err
+	}
+	tomb := "deleted:" + id // unique like the id, and never an e-mail address
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE users SET email = ?, name = '', password_hash = '', deleted_at = ?,
+			disabled_at = CASE disabled_at WHEN 0 THEN ? ELSE disabled_at END WHERE id = ?`, []any{tomb, ms(at), ms(at), id}},
+		{`DELETE FROM logins WHERE user_id = ?`, []any{id}},
+		{`DELETE FROM invitations WHERE user_id = ?`, []any{id}},
+		{`UPDATE class_members SET email = ?, name = '' WHERE email = ?`, []any{tomb, email}},
+	} {
+		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+			return fmt.Errorf("delete account %s: %w", id, err)
+		}
 	}
 	return tx.Commit()
 }
