@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/xsky-academy/academy/labd/internal/certificate"
 )
 
 // The site's pages as a demanding user uses them: search typed key by key,
@@ -96,6 +98,50 @@ func waitSearch(ctx context.Context, q, want string) (searchState, error) {
 		}
 		if time.Now().After(deadline) {
 			return s, fmt.Errorf("no results with %s within %v", want, searchWait)
+		}
+	}
+}
+
+// TestSiteVerifyFormValidates: the browser itself checks a certificate code
+// with the form's pattern (an invalid pattern is skipped, and logged), and
+// it accepts exactly what labd's certificate.ParseCode accepts.
+func TestSiteVerifyFormValidates(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	for _, lang := range []string{"zh", "en"} {
+		page := l.url + "/" + lang + "/verify/"
+		openPage(t, ctx, page, "#cert-code")
+		// A person types a short code and presses the button: the browser
+		// refuses it, on the page, and says why.
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS("#cert-code"), "ABCD-EFGH-IJKL"),
+			chromedp.Click(chromedp.CSS(".verify-form button")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := get(t, ctx, chromedp.Evaluate[struct {
+			URL      string `json:"url"`
+			Mismatch bool   `json:"mismatch"`
+			Message  string `json:"message"`
+			Invalid  bool   `json:"invalid"`
+			HasFocus bool   `json:"focus"`
+		}](`(() => { const i = document.getElementById("cert-code");
+			return {url: location.href, mismatch: i.validity.patternMismatch, message: i.validationMessage,
+				invalid: i.matches(":user-invalid"), focus: document.activeElement === i}; })()`))
+		screenshot(t, ctx, "verify-form-invalid-"+lang)
+		if state.URL != page || !state.Mismatch || state.Message == "" || !state.Invalid || !state.HasFocus {
+			t.Errorf("/%s/verify/: a short code: %+v; want the browser's pattern mismatch, a message, :user-invalid and the focus, on the page", lang, state)
+		}
+		// The pattern and labd agree.
+		for _, code := range []string{
+			certificate.Group(certificate.NewCode()), certificate.NewCode(), "abcd efgh ijkl mnop", "ABCD-EFGH-IJKL-MN0P",
+			" abcd-efgh-ijkl-mnop ", "ABCD-EFGH-IJKL", "ABCD-EFGH-IJKL-MNOP-Q", "ABCD-EFGH-IJKL-MNO9", "ABCD_EFGH_IJKL_MNOP", "ÄBCD-EFGH-IJKL-MNOP",
+		} {
+			valid := get(t, ctx, chromedp.Evaluate[bool](`(() => { const i = document.getElementById("cert-code"); i.value = `+quoteJS(code)+`; return i.validity.valid; })()`))
+			_, err := certificate.ParseCode(code)
+			if valid != (err == nil) {
+				t.Errorf("/%s/verify/: the browser finds %q valid: %v; labd's ParseCode: %v", lang, code, valid, err)
+			}
 		}
 	}
 }
