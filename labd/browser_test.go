@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +49,122 @@ func newBrowser(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return ctx
+	return watchConsole(t, ctx)
+}
+
+// newTab opens a tab in a browser context of its own (a cold cache, no
+// cookies or storage), watched as newBrowser's tab is; closing it is up to
+// the caller (cancel), else the test's end.
+func newTab(t *testing.T, ctx context.Context) (context.Context, context.CancelFunc) {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		t.Fatalf("open a tab: %v", err)
+	}
+	tab = watchConsole(t, tab)
+	t.Cleanup(cancel)
+	return tab, cancel
+}
+
+// consoleWatch fails the test on what a page reports as broken: a call of
+// console.error, an uncaught exception or promise rejection, and the
+// browser's log entries of level error (a failed request, a favicon's 404
+// included; an input's pattern that does not compile). A test that provokes
+// one on purpose says so with allowConsole.
+type consoleWatch struct {
+	t     *testing.T
+	mu    sync.Mutex
+	done  bool
+	allow []*regexp.Regexp
+	seen  chan string // stop's flush markers
+}
+
+const flushMarker = "consoleWatch-flush-"
+
+type consoleKey struct{}
+
+func watchConsole(t *testing.T, ctx context.Context) context.Context {
+	w := &consoleWatch{t: t, seen: make(chan string, 1)}
+	msgs := chromedp.Console(ctx) // subscribed now: nothing from here on is lost
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleException:
+				w.report(m)
+			case chromedp.ConsoleDebug:
+				if strings.HasPrefix(m.Text, flushMarker) {
+					w.seen <- m.Text
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { w.stop(ctx) })
+	return context.WithValue(ctx, consoleKey{}, w)
+}
+
+func (w *consoleWatch) report(m chromedp.ConsoleMessage) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done || apiRefusal(m) {
+		return
+	}
+	where := m.URL
+	if m.Line > 0 {
+		where += ":" + strconv.FormatInt(m.Line+1, 10)
+	}
+	msg := fmt.Sprintf("%s (%s)", m, where)
+	for _, re := range w.allow {
+		if re.MatchString(msg) {
+			return
+		}
+	}
+	w.t.Errorf("the browser's console: %s", msg)
+}
+
+// apiRefusal says whether m is the browser's note of a 4xx from labd's API:
+// a JSON error the page handles (a wrong password, signed out, no programs
+// configured), part of the API's contract. Any other failed request (a
+// page, a script, a favicon, a 5xx) is an error.
+var apiStatus4xx = regexp.MustCompile(`^Failed to load resource: the server responded with a status of 4\d\d\b`)
+
+func apiRefusal(m chromedp.ConsoleMessage) bool {
+	u, err := url.Parse(m.URL)
+	return m.Source == "network" && err == nil && strings.HasPrefix(u.Path, "/api/") && apiStatus4xx.MatchString(m.Text)
+}
+
+// stop reports what the page logged up to now: a marker logged last comes
+// through the same ordered stream after everything before it.
+func (w *consoleWatch) stop(ctx context.Context) {
+	marker := flushMarker + strconv.FormatInt(time.Now().UnixNano(), 36)
+	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(fctx, chromedp.Evaluate[bool](`console.debug(`+quoteJS(marker)+`), true`)); err == nil {
+		for waiting := true; waiting; {
+			select {
+			case text := <-w.seen:
+				waiting = text != marker
+			case <-fctx.Done():
+				waiting = false
+			}
+		}
+	}
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+// allowConsole lets the tab of ctx log errors that match re, matched
+// against "type: text (url)": a test that provokes them on purpose (a
+// request that must fail, say) names them.
+func allowConsole(ctx context.Context, re *regexp.Regexp) {
+	w := ctx.Value(consoleKey{}).(*consoleWatch)
+	w.mu.Lock()
+	w.allow = append(w.allow, re)
+	w.mu.Unlock()
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -253,6 +254,8 @@ func TestSiteVerifyPageAccessible(t *testing.T) {
 	for _, lang := range []string{"zh", "en"} {
 		assertAccessible(t, ctx, l.url+"/v/"+c.Code+"?lang="+lang, "a11y-verify-"+lang)
 	}
+	// An unknown code is a 404, which the browser logs.
+	allowConsole(ctx, regexp.MustCompile(`status of 404 .*/v/AAAAAAAAAAAAAAAAAAAA\?`))
 	assertAccessible(t, ctx, l.url+"/v/AAAAAAAAAAAAAAAAAAAA?lang=en", "a11y-verify-unknown")
 }
 

@@ -61,6 +61,14 @@ func TestSiteLinks(t *testing.T) {
 	}
 }
 
+// TestSiteWording: the Chinese pages name the site XSKY 学院, call a revoked
+// certificate 已吊销, and put a full-width colon after Chinese text.
+func TestSiteWording(t *testing.T) {
+	for _, p := range sitecheck.Wording(builtSite(t)) {
+		t.Error(p)
+	}
+}
+
 // TestSiteBudgets holds the pages to their weight budgets (design §9): a
 // lesson ≤ 30 KB of HTML gzipped; a first load ≤ 150 KB without images; at
 // most 30 KB of gzipped JavaScript on pages without a terminal.

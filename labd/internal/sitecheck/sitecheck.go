@@ -1,5 +1,6 @@
 // Package sitecheck inspects the built portal (site/public): every internal
-// link must resolve, and pages must stay within their weight budgets. The
+// link must resolve, pages must stay within their weight budgets, and the
+// Chinese pages keep the site's terms and full-width punctuation. The
 // test suite and the bench command both use it, so the figures they report
 // are computed the same way.
 package sitecheck
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -22,7 +24,8 @@ import (
 // Served are path prefixes labd answers itself, outside the built site.
 var Served = []string{"/api/", "/v/", "/.well-known/", "/status/", "/healthz", "/readyz", "/metrics"}
 
-// A Problem is a broken link: the page it is on and what it points at.
+// A Problem is something wrong on a page: a broken link (Link is what it
+// points at) or a wrong word (Link is the text it is in).
 type Problem struct {
 	Page, Link, Why string
 }
@@ -39,6 +42,9 @@ type Page struct {
 	// scripts, module preloads (not images: budgets exclude them).
 	Assets []string
 	Size   int
+	// Text is what a reader sees or hears: the text outside scripts, styles
+	// and code, and the attributes title, alt, aria-label and placeholder.
+	Text []string
 }
 
 // Pages parses every HTML page under dir.
@@ -75,6 +81,11 @@ func parse(file, urlPath string) (*Page, error) {
 	pg := &Page{Path: urlPath, File: file, IDs: map[string]bool{}, Size: len(b)}
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			if t := strings.TrimSpace(n.Data); t != "" {
+				pg.Text = append(pg.Text, t)
+			}
+		}
 		if n.Type == html.ElementNode {
 			attr := map[string]string{}
 			for _, a := range n.Attr {
@@ -86,6 +97,12 @@ func parse(file, urlPath string) (*Page, error) {
 			if n.Data == "a" && attr["name"] != "" {
 				pg.IDs[attr["name"]] = true
 			}
+			for _, k := range []string{"title", "alt", "aria-label", "placeholder"} {
+				if v := strings.TrimSpace(attr[k]); v != "" {
+					pg.Text = append(pg.Text, v)
+				}
+			}
+
 			switch n.Data {
 			case "a", "area":
 				if v, ok := attr["href"]; ok {
@@ -118,8 +135,13 @@ func parse(file, urlPath string) (*Page, error) {
 				}
 			}
 		}
+		// Scripts, styles and code are not prose (a command keeps its ASCII
+		// colon): their text is not the page's Text.
+		code := n.Type == html.ElementNode && slices.Contains([]string{"script", "style", "pre", "code", "textarea", "template"}, n.Data)
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+			if !code || c.Type != html.TextNode {
+				walk(c)
+			}
 		}
 	}
 	walk(doc)
@@ -257,4 +279,44 @@ func Find(pages []*Page, patterns ...string) []*Page {
 	}
 	slices.SortFunc(out, func(a, b *Page) int { return strings.Compare(a.Path, b.Path) })
 	return out
+}
+
+// Chinese wording: the site's name and terms (revoked is 已吊销, as on the
+// certificate and labd's verify page), and a full-width colon after Chinese
+// text. A wrong word's text and why.
+var zhWording = []struct {
+	re  *regexp.Regexp
+	why string
+}{
+	{regexp.MustCompile(`XSKY Academy`), "the site is XSKY 学院 in Chinese"},
+	{regexp.MustCompile(`撤销`), "revoked is 已吊销 (the certificate's and the verify page's word)"},
+	{regexp.MustCompile(`\p{Han}[)）]?:`), "a half-width colon after Chinese text: use ："},
+}
+
+// Wording checks the Chinese pages' text (below /zh/) against the site's
+// terms and punctuation.
+func Wording(pages []*Page) []Problem {
+	var problems []Problem
+	for _, p := range pages {
+		if !strings.HasPrefix(p.Path, "/zh/") {
+			continue
+		}
+		for _, text := range p.Text {
+			for _, w := range zhWording {
+				if w.re.MatchString(text) {
+					problems = append(problems, Problem{p.Path, excerpt(text, w.re), w.why})
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// excerpt is the text around re's first match, for a problem's report.
+func excerpt(text string, re *regexp.Regexp) string {
+	loc := re.FindStringIndex(text)
+	r := []rune(text)
+	at := len([]rune(text[:loc[0]]))
+	from, to := max(0, at-15), min(len(r), at+15)
+	return strings.TrimSpace(string(r[from:to]))
 }

@@ -79,3 +79,33 @@ func TestPageWeight(t *testing.T) {
 		t.Error("total")
 	}
 }
+
+func TestWording(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"zh/index.html": `<title>XSKY 学院</title><p>紧急程度：高</p><p>主题: 网络</p>
+			<pre><code>echo "Day 1: notes"</code></pre><p>运行 <code>ceph osd pool get 池:</code></p>
+			<input placeholder="状态:">
+			<p>Ceph: a note in English</p><span title="证书已撤销">x</span><p>欢迎来到 XSKY Academy</p>
+			<script>const s = "中文:";</script>`,
+		"en/index.html": `<p>Topics: network</p><p>XSKY Academy</p><p>主题: 网络</p>`,
+	})
+	pages, err := Pages(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range Wording(pages) {
+		got = append(got, p.Page+" "+p.Link)
+	}
+	slices.Sort(got)
+	want := []string{
+		"/zh/ 主题: 网络",
+		"/zh/ 欢迎来到 XSKY Academy",
+		"/zh/ 状态:",
+		"/zh/ 证书已撤销",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

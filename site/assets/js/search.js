@@ -5,21 +5,39 @@ const t = JSON.parse(root.dataset.i18n);
 const input = document.getElementById("q");
 const status = document.getElementById("search-status");
 const list = document.getElementById("results");
-let pagefind;
 
-async function load() {
-  if (!pagefind) {
+// One load for every query: keystrokes typed while Pagefind loads all wait
+// for the same promise (a failed load is tried again by the next query).
+let loading;
+function load() {
+  if (!loading) {
     const url = "/pagefind/pagefind.js";
-    pagefind = await import(url);
-    await pagefind.options({ excerptLength: 24 });
-    pagefind.init();
+    loading = import(url).then(async (pf) => {
+      await pf.options({ excerptLength: 24 });
+      await pf.init();
+      return pf;
+    });
+    loading.catch(() => (loading = undefined));
   }
-  return pagefind;
+  return loading;
 }
 
+// Only the latest query renders: each search takes a number, and one that
+// finds a newer number when it resumes stops there. Typing is debounced
+// here (Pagefind's own debouncedSearch drops calls that are overtaken, and
+// calls made after an await can overtake the newest query).
 let seq = 0;
-async function search(q) {
+let timer;
+function searchSoon(q) {
+  clearTimeout(timer);
   const mine = ++seq;
+  status.textContent = q.trim() ? t.loading : "";
+  load().catch(() => {}); // start loading on the first key, while the user types
+  timer = setTimeout(() => search(q, mine), 150);
+}
+
+async function search(q, mine = ++seq) {
+  clearTimeout(timer);
   q = q.trim();
   const u = new URL(location.href);
   if (q) u.searchParams.set("q", q);
@@ -31,15 +49,16 @@ async function search(q) {
     return;
   }
   status.textContent = t.loading;
-  let pf;
+  let res;
   try {
-    pf = await load();
+    const pf = await load();
+    if (mine !== seq) return; // a newer query is on its way
+    res = await pf.search(q);
   } catch (e) {
-    status.textContent = e.message;
+    if (mine === seq) status.textContent = e.message;
     return;
   }
-  const res = await pf.debouncedSearch(q, {}, 200);
-  if (res === null || mine !== seq) return; // a newer query is on its way
+  if (mine !== seq) return;
   const data = await Promise.all(res.results.slice(0, 20).map((r) => r.data()));
   if (mine !== seq) return;
   list.replaceChildren(
@@ -64,7 +83,7 @@ async function search(q) {
     : t.none;
 }
 
-input.addEventListener("input", () => search(input.value));
+input.addEventListener("input", () => searchSoon(input.value));
 document.getElementById("search-form").addEventListener("submit", (e) => {
   e.preventDefault();
   search(input.value);
