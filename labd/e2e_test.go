@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/docker"
@@ -210,13 +212,18 @@ func instanceName(t *testing.T) string {
 }
 
 // TestEveryLab provisions every lab in labs/ on Docker and, step by step,
-// requires each check to fail before its solution runs and pass after.
+// requires each check to fail before its solution runs, with a message for
+// the trainee in Chinese and in English, and pass after it. With
+// LAB_TEST_BUSY=N, every node runs N busy loops meanwhile (bounded to 15
+// minutes): solutions and checks must wait for the state they need, not
+// for a lucky moment.
 func TestEveryLab(t *testing.T) {
 	needDocker(t)
 	catalog, err := lab.LoadCatalog("../labs")
 	if err != nil {
 		t.Fatal(err)
 	}
+	busy, _ := strconv.Atoi(os.Getenv("LAB_TEST_BUSY"))
 	l := startLabd(t, t.TempDir(), instanceName(t), "../labs")
 	for _, def := range catalog.All() {
 		t.Run(def.ID, func(t *testing.T) {
@@ -228,31 +235,73 @@ func TestEveryLab(t *testing.T) {
 			}
 			t.Logf("ready in %s", time.Since(start).Round(time.Millisecond))
 			t.Cleanup(func() { l.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil) })
+			if busy > 0 {
+				l.busyNodes(t, s.ID, def, busy)
+			}
 			for i, step := range def.Steps {
-				if r := l.check(t, tok, s.ID, step.ID); r.Passed {
-					t.Fatalf("step %s passes before its solution ran", step.ID)
-				} else if !strings.HasPrefix(r.Output, "FAIL:") {
-					t.Errorf("step %s fails without a FAIL: message for the trainee: %q", step.ID, r.Output)
+				for _, lang := range []string{"zh", "en"} {
+					r := l.checkIn(t, tok, s.ID, step.ID, lang)
+					if r.Passed {
+						t.Fatalf("step %s passes before its solution ran", step.ID)
+					}
+					if msg, ok := strings.CutPrefix(r.Output, "FAIL:"); !ok || strings.TrimSpace(msg) == "" {
+						t.Errorf("step %s fails without a FAIL: message for the trainee in %s: %q", step.ID, lang, r.Output)
+					} else if hasHan(r.Output) != (lang == "zh") {
+						t.Errorf("step %s: the %s message is not in %s: %q", step.ID, lang, lang, r.Output)
+					}
 				}
+				began := time.Now()
 				res, err := l.rt.Exec(context.Background(), s.ID, step.Solution.Node,
-					lab.Command{Script: step.Solution.Body, Timeout: time.Minute})
+					lab.Command{Script: step.Solution.Body, Timeout: 10 * time.Minute})
 				if err != nil || res.ExitCode != 0 {
 					t.Fatalf("solution of %s: exit %d %v\n%s", step.ID, res.ExitCode, err, res.Output)
 				}
+				solved := time.Since(began)
 				for _, done := range def.Steps[:i+1] {
 					if r := l.check(t, tok, s.ID, done.ID); !r.Passed {
 						t.Fatalf("after the solution of %s, step %s fails: %s", step.ID, done.ID, r.Output)
 					}
 				}
+				t.Logf("step %s: solution %s, checks %s", step.ID, solved.Round(time.Millisecond),
+					(time.Since(began) - solved).Round(time.Millisecond))
 			}
 			if code := l.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil); code != 204 {
 				t.Errorf("delete: %d", code)
 			}
+			t.Logf("done in %s", time.Since(start).Round(time.Millisecond))
 		})
 	}
 	if n := l.leftovers(t); n != 0 {
 		t.Errorf("%d sessions left with containers, bridges or volumes", n)
 	}
+}
+
+// checkIn checks a step with its messages in lang.
+func (l *labd) checkIn(t *testing.T, token, id, step, lang string) checkResult {
+	t.Helper()
+	var r checkResult
+	if code := l.call(t, "POST", "/api/sessions/"+id+"/steps/"+step+"/check", token, map[string]string{"lang": lang}, &r); code != 200 {
+		t.Fatalf("check %s in %s: %d", step, lang, code)
+	}
+	return r
+}
+
+// hasHan reports whether s holds a Chinese character.
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
+
+// busyNodes starts n busy loops in every node of a session, each ending by
+// itself after 15 minutes (or with the session): a slow machine, honestly.
+func (l *labd) busyNodes(t *testing.T, id string, def *lab.Definition, n int) {
+	t.Helper()
+	for _, node := range def.Nodes {
+		script := fmt.Sprintf("for i in $(seq 1 %d); do timeout 900 sh -c 'while :; do :; done' >/dev/null 2>&1 & done", n)
+		if res, err := l.rt.Exec(context.Background(), id, node.Name, lab.Command{Script: script, Timeout: time.Minute}); err != nil || res.ExitCode != 0 {
+			t.Fatalf("busy loops on %s: exit %d %v %s", node.Name, res.ExitCode, err, res.Output)
+		}
+	}
+	t.Logf("%d busy loops in each node", n)
 }
 
 // TestRecoveryAfterCrash: a second labd adopts the first one's live session

@@ -228,7 +228,11 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) checkStep(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.Labs.Check(r.Context(), actor(r), r.PathValue("id"), r.PathValue("step"))
+	lang, err := checkLang(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.Labs.CheckIn(r.Context(), actor(r), r.PathValue("id"), r.PathValue("step"), lang)
 	if err != nil {
 		return err
 	}

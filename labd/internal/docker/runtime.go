@@ -6,6 +6,7 @@ package docker
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -280,7 +281,7 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 
 	created, err := r.cli.ContainerExecCreate(ctx, containerName(session, node), container.ExecOptions{
 		Cmd: argv, AttachStdout: true, AttachStderr: true, WorkingDir: "/root",
-		Env: []string{"LAB_SESSION=" + session, "LAB_NODE=" + node},
+		Env: append([]string{"LAB_SESSION=" + session, "LAB_NODE=" + node}, cmd.Env...),
 	})
 	if err != nil {
 		return lab.Result{}, describe(node, err)
@@ -317,8 +318,61 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	if insp.ExitCode == 137 && res.Duration >= cmd.Timeout {
 		res.TimedOut = true
 	}
+	if res.ExitCode != 0 && !res.TimedOut {
+		res.Cause = r.diagnose(ctx, session, node, res.ExitCode)
+	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// diagnose looks at a node after a command failed there, for a cause the
+// command could not report itself: the node stopped under it, its process
+// limit is reached (the Engine cannot even start the command: exit 126), or
+// it is out of memory and the command was killed (137). "" when none.
+func (r *Runtime) diagnose(ctx context.Context, session, node string, exit int) lab.Cause {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	name := containerName(session, node)
+	c, err := r.cli.ContainerInspect(ctx, name)
+	if err != nil {
+		if client.IsErrNotFound(err) {
+			return lab.CauseNotRunning
+		}
+		return ""
+	}
+	if c.State == nil || !c.State.Running || c.State.Paused {
+		return lab.CauseNotRunning
+	}
+	st, err := r.cli.ContainerStatsOneShot(ctx, name)
+	if err != nil {
+		return ""
+	}
+	defer st.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(io.LimitReader(st.Body, 1<<20)).Decode(&s); err != nil {
+		return ""
+	}
+	return causeFrom(s, c.HostConfig, exit)
+}
+
+// causeFrom reads a node's figures after a command failed with exit.
+func causeFrom(s container.StatsResponse, h *container.HostConfig, exit int) lab.Cause {
+	pidLimit := s.PidsStats.Limit
+	if pidLimit == 0 && h != nil && h.PidsLimit != nil && *h.PidsLimit > 0 {
+		pidLimit = uint64(*h.PidsLimit)
+	}
+	// A few short-lived processes may have ended since the command failed.
+	if pidLimit > 0 && s.PidsStats.Current+2 >= pidLimit {
+		return lab.CauseNoPIDs
+	}
+	if exit == 137 {
+		m := s.MemoryStats
+		if m.Failcnt > 0 || m.Stats["oom_kill"] > 0 || (m.Limit > 0 && max(m.Usage, m.MaxUsage) >= m.Limit-m.Limit/20) {
+			return lab.CauseOOM
+		}
+		return lab.CauseKilled
+	}
+	return ""
 }
 
 // interpreter returns the program a script's #! line names, or /bin/sh.
@@ -339,11 +393,11 @@ func describe(node string, err error) error {
 	msg := err.Error()
 	switch {
 	case client.IsErrNotFound(err):
-		return fmt.Errorf("node %s does not exist", node)
-	case strings.Contains(msg, "is not running"), strings.Contains(msg, "is restarting"):
-		return fmt.Errorf("node %s is not running", node)
+		return &lab.NodeError{Node: node, Cause: lab.CauseNotRunning, Err: fmt.Errorf("node %s does not exist", node)}
+	case strings.Contains(msg, "is not running"), strings.Contains(msg, "is restarting"), strings.Contains(msg, "is paused"):
+		return &lab.NodeError{Node: node, Cause: lab.CauseNotRunning, Err: fmt.Errorf("node %s is not running", node)}
 	}
-	return fmt.Errorf("node %s: %w", node, err)
+	return &lab.NodeError{Node: node, Err: fmt.Errorf("node %s: %w", node, err)}
 }
 
 // Destroy removes a session's containers (with their anonymous volumes), its

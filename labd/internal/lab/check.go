@@ -9,8 +9,19 @@ import (
 	"time"
 )
 
-// Check runs a step's check and records the result.
+// Check runs a step's check and records the result; its messages are in
+// Chinese.
 func (s *Service) Check(ctx context.Context, a Actor, id, stepID string) (StepResult, error) {
+	return s.CheckIn(ctx, a, id, stepID, LangZh)
+}
+
+// CheckIn runs a step's check with its messages in lang (LangZh or LangEn):
+// the check reads LAB_LANG, and so are labd's own messages about a check
+// that could not run.
+func (s *Service) CheckIn(ctx context.Context, a Actor, id, stepID, lang string) (StepResult, error) {
+	if lang != LangEn {
+		lang = LangZh
+	}
 	e, sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return StepResult{}, err
@@ -30,22 +41,29 @@ func (s *Service) Check(ctx context.Context, a Actor, id, stepID string) (StepRe
 
 	res, err := s.rt.Exec(ctx, id, step.Check.Node, Command{
 		Script: step.Check.Body, Timeout: step.Check.Timeout.D(), MaxOutput: 16 << 10,
+		Env: []string{"LAB_LANG=" + lang},
 	})
 	r := StepResult{Step: stepID, Checked: s.cfg.Now(), Duration: res.Duration}
+	node, limit := step.Check.Node, step.Check.Timeout.String()
 	switch {
 	case err != nil:
 		if ctx.Err() != nil {
 			return StepResult{}, ctx.Err()
 		}
-		r.Output = fmt.Sprintf("FAIL: the check could not run on %s: %v", step.Check.Node, err)
-		r.Detail = r.Output
+		r.Output = checkMessage(lang, causeOf(err), node, limit, err)
+		r.Detail = err.Error()
 	case res.TimedOut:
-		r.Output = fmt.Sprintf("FAIL: the check did not finish within %s", step.Check.Timeout)
+		r.Output = checkMessage(lang, causeTimeout, node, limit, nil)
 		r.Detail = string(res.Output)
 	default:
 		r.Passed = res.ExitCode == 0
 		r.Detail = string(res.Output)
 		r.Output = failLines(r.Detail)
+		// A check that failed for a reason in the node (out of processes or
+		// memory) may have printed nothing, or not what it meant to.
+		if !r.Passed && res.Cause != "" {
+			r.Output = strings.TrimLeft(r.Output+"\n"+checkMessage(lang, res.Cause, node, limit, nil), "\n")
+		}
 	}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.Checked(def.ID, r.Duration, r.Passed)

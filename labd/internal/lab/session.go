@@ -78,6 +78,9 @@ type Command struct {
 	Timeout time.Duration
 	// MaxOutput bounds the captured output; the rest is dropped.
 	MaxOutput int
+	// Env is added to the command's environment (NAME=value), after
+	// LAB_SESSION and LAB_NODE.
+	Env []string
 }
 
 // Output collects a Command's output up to its MaxOutput (64 KiB when 0)
@@ -104,6 +107,9 @@ type Result struct {
 	Output   []byte // stdout and stderr interleaved
 	TimedOut bool
 	Duration time.Duration
+	// Cause, when the command failed, is what the runtime saw in the node
+	// that explains it (out of processes, out of memory, stopped), if anything.
+	Cause Cause
 }
 
 // Runtime runs lab environments: the Docker adapter in production, local

@@ -98,7 +98,7 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	ctx, cancel := context.WithTimeout(ctx, cmd.Timeout)
 	defer cancel()
 	c := exec.Command("/bin/sh", "-c", cmd.Script, node)
-	c.Dir, c.Env = dir, r.env(session, node)
+	c.Dir, c.Env = dir, append(r.env(session, node), cmd.Env...)
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out := &lab.Output{Max: cmd.MaxOutput}
 	c.Stdout, c.Stderr = out, out

@@ -2,3 +2,4 @@
 set -e
 id=$(ceph config-key get lab/failed-osd)
 ceph-osd -i "$id"
+ceph-lab wait-for osd-up "$id" --timeout 120

@@ -1,3 +1,4 @@
 #!/bin/sh
-# Every PG active+clean and HEALTH_OK before the trainee starts.
-exec ceph-lab wait 200
+# Every PG active+clean and HEALTH_OK before the trainee starts (within the
+# setup step's 4 minutes).
+exec ceph-lab wait-for healthy --timeout 220

@@ -2,11 +2,30 @@
 # academy/ceph: academy/base plus Ceph 16.2.15 (Debian bookworm's packages)
 # and the node entrypoint. The base image's files are exported into a
 # folder, the packages installed there by chroot with this machine's apt
-# (nothing is pulled from a registry), and the result imported. 3-5 minutes.
+# (nothing is pulled from a registry), and the result imported. 3-5 minutes;
+# the lab scripts (ceph-lab, academy-node, fail) are a layer on top, so
+# changing them takes seconds.
 set -euo pipefail
 tag=$1
 here=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
+base_root=academy/base-root:$(sha256sum "$here/../base/build.sh" | cut -c1-12)
+# The system with Ceph installed, named by this recipe's and the base's hashes.
+root_tag=academy/ceph-root:$(cat "$0" "$here/../base/build.sh" | sha256sum | cut -c1-12)
+scripts() {
+	# The legacy builder uses the local image (no pull); it warns that it is old.
+	local out
+	out=$(DOCKER_BUILDKIT=0 docker build -q -t "$tag" -f - "$here/.." 2>&1 <<DOCKERFILE
+FROM $root_tag
+COPY base/fail /usr/local/bin/fail
+COPY ceph/academy-node ceph/ceph-lab /usr/local/sbin/
+DOCKERFILE
+	) || { echo "$out" >&2; return 1; }
+}
+if docker image inspect "$root_tag" >/dev/null 2>&1; then
+	scripts
+	exit 0
+fi
 
 root=$(mktemp -d /var/tmp/academy-ceph.XXXXXX)
 cid=""
@@ -17,7 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cid=$(docker create academy/base:latest true)
+cid=$(docker create "$base_root" true)
 docker export "$cid" | tar -C "$root" -x
 docker rm -f "$cid" >/dev/null
 cid=""
@@ -38,11 +57,10 @@ umount "$root/proc"
 rm -rf "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/* \
 	"$root"/var/cache/apt/*.bin "$root"/var/log/*.log
 : >"$root/etc/resolv.conf"
-install -m 0755 "$here/academy-node" "$root/usr/local/sbin/academy-node"
-install -m 0755 "$here/ceph-lab" "$root/usr/local/sbin/ceph-lab"
 mkdir -p "$root/var/lib/ceph/bootstrap-osd" "$root/etc/ceph"
 
 tar --numeric-owner -C "$root" -c . |
 	docker import --change 'CMD ["/usr/local/sbin/academy-node"]' \
 		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-		--change 'ENV LANG=C.UTF-8' - "$tag" >/dev/null
+		--change 'ENV LANG=C.UTF-8' - "$root_tag" >/dev/null
+scripts

@@ -79,7 +79,7 @@ async function check(step, li, btn) {
   const out = li.querySelector("output");
   out.textContent = t.checking;
   try {
-    const r = await call("POST", `/sessions/${session.id}/steps/${step}/check`);
+    const r = await call("POST", `/sessions/${session.id}/steps/${step}/check`, { lang: root.dataset.lang });
     li.dataset.passed = r.passed;
     out.textContent = r.passed ? "✓ " + t.passed : r.output.replace(/^FAIL: ?/gm, "") || t.failed;
   } catch (e) {
