@@ -27,6 +27,14 @@ func TestVerifyPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gone, _ := svc.Issue(ctx, testCertRequest("dan", "Dan"))
+	if _, err := svc.Revoke(ctx, gone.Code, "a mistake"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Reissue(ctx, gone.Code, "revoked by mistake")
+	if err != nil {
+		t.Fatal(err)
+	}
 	g := certificate.Group
 
 	cases := []struct {
@@ -55,6 +63,8 @@ func TestVerifyPage(t *testing.T) {
 		{"revoked in zh", "/v/" + g(revoked.Code) + "?lang=zh", "", 200,
 			[]string{"已吊销：", "原因：exam misconduct &amp; more（2026-", "XSKY 学院"},
 			[]string{"已撤销", "原因:", "XSKY Academy", "linkedin.com"}},
+		{"a reissue names the revoked one", "/v/" + g(again.Code) + "?lang=zh", "", 200,
+			[]string{"有效：", "此证书为重新颁发，替代已吊销的证书", `href="/v/` + g(gone.Code) + `?lang=zh"`}, []string{"revoked by mistake"}},
 		{"superseded with a link", "/v/" + g(old.Code) + "?lang=zh", "", 200,
 			[]string{"已被取代", `href="/v/` + g(renewed.Code) + `?lang=zh"`}, []string{"linkedin.com"}},
 		{"unknown code", "/v/AAAA-BBBB-CCCC-DDDD", "", 404, []string{"未找到证书", `<html lang="zh-CN">`}, []string{"有效："}},

@@ -107,6 +107,25 @@ func TestRevocationHolds(t *testing.T) {
 	}
 }
 
+// TestRenewOnlyTheNewest: an expired certificate with a newer, revoked one
+// after it is not renewed (that would step around the revocation).
+func TestRenewOnlyTheNewest(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.issue(t, "alice", "Alice")
+	e.clock.Add(3 * 365 * 24 * time.Hour)
+	b := e.issue(t, "alice", "Alice")
+	if _, err := e.svc.Revoke(ctx, b.Code, "misconduct"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Renew(ctx, a.Code); certificate.ErrorCodeOf(err) != certificate.EConflict || !strings.Contains(err.Error(), certificate.Group(b.Code)) {
+		t.Fatalf("renew the older, expired certificate: %v", err)
+	}
+	if _, err := e.svc.Issue(ctx, request("alice", "Alice")); certificate.ErrorCodeOf(err) != certificate.ERevoked {
+		t.Errorf("issue: %v", err)
+	}
+}
+
 // TestRenewedAndExpiredStand: after a renewal the newest is the renewal;
 // after an expiry a new issue is allowed.
 func TestRenewedAndExpiredStand(t *testing.T) {

@@ -287,6 +287,13 @@ func (s *Service) Renew(ctx context.Context, code string) (*Certificate, error) 
 	case Superseded:
 		return nil, errorf(EConflict, "certificate %s was already renewed as %s", Group(old.Code), Group(old.SupersededBy))
 	}
+	// Only the certificate that stands is renewed: renewing an older one
+	// would step around a newer one's revocation.
+	if last, err := s.store.LatestCertificate(ctx, old.Program, old.UserID); err != nil {
+		return nil, err
+	} else if last.Code != old.Code {
+		return nil, errorf(EConflict, "certificate %s is not its holder's newest of %s: %s (%s) is", Group(old.Code), old.Program, Group(last.Code), s.Status(last))
+	}
 	cred, err := old.Credential()
 	if err != nil {
 		return nil, err

@@ -222,12 +222,12 @@ func (db *DB) SupersedeCertificate(ctx context.Context, old string, next *certif
 	if n, _ := res.RowsAffected(); n == 0 {
 		return certificate.ErrRevoked
 	}
-	// Another live certificate of the same program (claimed after this one
-	// expired) would make two: the renewal is refused.
-	if live, err := db.liveCertificate(ctx, tx, next.Program, next.UserID, when); err == nil {
-		return fmt.Errorf("%w: %s is live", certificate.ErrRevoked, live.Code)
-	} else if !errors.Is(err, certificate.ErrNotFound) {
+	// Only the holder's newest certificate of the program is renewed: a newer
+	// one (claimed after this one expired, perhaps revoked since) stands.
+	if last, err := db.latestCertificate(ctx, tx, next.Program, next.UserID); err != nil {
 		return err
+	} else if last.Code != old {
+		return fmt.Errorf("%w: %s is newer", certificate.ErrRevoked, last.Code)
 	}
 	if err := db.insertCertificate(ctx, tx, next); err != nil {
 		return err
