@@ -312,6 +312,14 @@ func TestAdminUsersPage(t *testing.T) {
 		chromedp.WaitVisible(row),
 	)
 	fail("sign in", err)
+	// The "me" page links an admin here.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/me/"),
+		chromedp.WaitVisible("#admin-link a"),
+		chromedp.Click("#admin-link a"),
+		chromedp.WaitVisible(row),
+	)
+	fail("the link from the me page", err)
 	assertAccessibleNow(t, ctx, l.url+"/en/admin/", "a11y-admin-users")
 
 	// A role change.
