@@ -246,3 +246,15 @@ func TestErrorsClipEchoedValues(t *testing.T) {
 		t.Errorf("a long message stays %d runes long", utf8.RuneCountInString(got))
 	}
 }
+
+// ?wait= takes a duration up to a minute, as the README says.
+func TestWaitBound(t *testing.T) {
+	ts := newTestServer(t)
+	alice := ts.token(t, "alice", auth.Trainee)
+	id := ts.readySession(t, alice)
+	for wait, status := range map[string]int{"0s": 200, "1s": 200, "1m": 200, "61s": 400, "2m": 400, "-1s": 400, "forever": 400} {
+		if r := ts.do(t, "GET", "/api/sessions/"+id+"?wait="+wait, alice, nil); r.status != status {
+			t.Errorf("wait=%s: %d %s, want %d", wait, r.status, r.body, status)
+		}
+	}
+}
