@@ -50,7 +50,11 @@ func TestDeactivateAndDeleteUsers(t *testing.T) {
 	}
 	var list []userView
 	ts.do(t, "GET", "/api/users", admin, nil).json(t, &list)
-	if len(list) != 2 || list[1].State != "deactivated" {
+	states := map[string]string{}
+	for _, u := range list {
+		states[u.ID] = u.State
+	}
+	if len(list) != 2 || states[alice.ID] != "deactivated" || states[root.ID] != "active" {
 		t.Errorf("list: %+v", list)
 	}
 
