@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
@@ -106,5 +108,33 @@ func TestDeactivateAndDeleteUsers(t *testing.T) {
 		if r := ts.do(t, call[0], call[1], admin, body); r.status != 404 {
 			t.Errorf("%s %s: %d %s, want 404", call[0], call[1], r.status, r.body)
 		}
+	}
+}
+
+// BenchmarkBearerAccountCheck: what reading the account on each bearer
+// request (so a deactivated user's token stops at once) costs, against the
+// same request for a token with no account check.
+func BenchmarkBearerAccountCheck(b *testing.B) {
+	ts := newTestServer(b)
+	acc, _ := ts.api.Accounts.Add(context.Background(), "alice@example.com", "Alice", auth.Trainee, matrixPassword)
+	tok, _ := ts.tokens.Issue(auth.User{ID: acc.ID, Role: auth.Trainee}, time.Hour)
+	for _, check := range []bool{false, true} {
+		name := "without"
+		if check {
+			name = "with"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", "/api/labs", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				if check {
+					if _, err := ts.api.authenticate(req); err != nil {
+						b.Fatal(err)
+					}
+				} else if _, err := ts.api.Tokens.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
