@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
 // An admin deactivates, activates and deletes users: sign-ins, tokens and
@@ -136,5 +138,29 @@ func BenchmarkBearerAccountCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A terminal ticket issued before its user was deactivated opens nothing,
+// even while the session still runs (deactivated from the CLI, beside labd).
+func TestTicketOfDeactivatedUser(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.api.Accounts.Add(ctx, "root@example.com", "Root", auth.Admin, matrixPassword)
+	alice, _ := ts.api.Accounts.Add(ctx, "alice@example.com", "Alice", auth.Trainee, matrixPassword)
+	token := ts.token(t, alice.ID, auth.Trainee)
+	id := ts.readySession(t, token)
+	var tk struct{ Ticket string }
+	ts.do(t, "POST", "/api/sessions/"+id+"/nodes/node1/ticket", token, nil).json(t, &tk)
+	if _, err := ts.api.Accounts.Deactivate(ctx, alice.ID); err != nil { // as the CLI does: the session stays
+		t.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/sessions/" + id + "/nodes/node1/terminal"
+	c, resp, err := terminal.Dial(ctx, url, tk.Ticket, nil)
+	if c != nil {
+		c.Close()
+	}
+	if resp == nil || resp.StatusCode != 401 {
+		t.Errorf("the ticket of a deactivated user: %v %v, want 401", resp, err)
 	}
 }
