@@ -387,4 +387,16 @@ func TestAdminUsersPage(t *testing.T) {
 	)
 	fail("zh", err)
 	assertAccessibleNow(t, ctx, l.url+"/zh/admin/", "a11y-admin-users-zh")
+
+	// Someone else (a script's token for bob, a trainee now) is told the page is not theirs.
+	bobToken, _ := tokens.Issue(auth.User{ID: bob, Role: auth.Trainee}, time.Hour)
+	err = chromedp.Do(ctx,
+		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(bobToken)+`)`),
+		chromedp.Navigate(l.url+"/en/admin/"),
+		chromedp.WaitVisible("#forbidden"),
+	)
+	fail("forbidden", err)
+	if shown, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("users").hidden`)); shown {
+		t.Error("a trainee sees the users table")
+	}
 }
