@@ -312,6 +312,14 @@ func TestAdminUsersPage(t *testing.T) {
 		chromedp.WaitVisible(row),
 	)
 	fail("sign in", err)
+	// The "me" page links an admin here.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/me/"),
+		chromedp.WaitVisible("#admin-link a"),
+		chromedp.Click("#admin-link a"),
+		chromedp.WaitVisible(row),
+	)
+	fail("the link from the me page", err)
 	assertAccessibleNow(t, ctx, l.url+"/en/admin/", "a11y-admin-users")
 
 	// A role change.
@@ -379,4 +387,16 @@ func TestAdminUsersPage(t *testing.T) {
 	)
 	fail("zh", err)
 	assertAccessibleNow(t, ctx, l.url+"/zh/admin/", "a11y-admin-users-zh")
+
+	// Someone else (a script's token for bob, a trainee now) is told the page is not theirs.
+	bobToken, _ := tokens.Issue(auth.User{ID: bob, Role: auth.Trainee}, time.Hour)
+	err = chromedp.Do(ctx,
+		evaluate(`sessionStorage.setItem("labd.token", `+quoteJS(bobToken)+`)`),
+		chromedp.Navigate(l.url+"/en/admin/"),
+		chromedp.WaitVisible("#forbidden"),
+	)
+	fail("forbidden", err)
+	if shown, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`!document.getElementById("users").hidden`)); shown {
+		t.Error("a trainee sees the users table")
+	}
 }

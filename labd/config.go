@@ -98,6 +98,12 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		for o := range strings.SplitSeq(origins, ",") {
 			if o = strings.TrimSpace(o); o != "" {
+				// Terminals compare Origin headers with these exactly: a bare host would match nothing.
+				p, err := url.Parse(o)
+				if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil ||
+					(p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
+					return fmt.Errorf("origins: want origins such as https://partner.example.com[:port], found %q", o)
+				}
 				c.Origins = append(c.Origins, o)
 			}
 		}

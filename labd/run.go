@@ -34,8 +34,8 @@ const usage = `labd runs XSKY Academy's lab sessions and serves the portal.
 Usage:
   labd serve     [flags]                 run the service (labd serve -h for flags)
   labd validate  [--certs DIR] [DIR...]  check lab files (default ./labs) and programs (default ./certs)
-  labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h] [--data ./data]
-  labd user      add|list|passwd|role ...  manage accounts (labd user help)
+  labd token     --user NAME --role trainee|lecturer|admin [--ttl 1h, at most 720h] [--data ./data]
+  labd user      add|list|passwd|role|deactivate|activate|delete ...  manage accounts (labd user help)
   labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
   labd keys      rotate|list [--data ./data]   certificate signing keys
 `

@@ -207,3 +207,14 @@ func TestDisplayWidth(t *testing.T) {
 		}
 	}
 }
+
+// --origins takes origins only: a bare host would silently match nothing.
+func TestServeRefusesBadOrigins(t *testing.T) {
+	for _, o := range []string{"partner.example", "ftp://partner.example", "https://partner.example/app", "https://u@partner.example"} {
+		var out, errb bytes.Buffer
+		err := serve(context.Background(), []string{"--origins", o, "--data", t.TempDir()}, func(string) string { return "" }, &out, &errb)
+		if err == nil || !strings.Contains(err.Error(), "origins:") {
+			t.Errorf("--origins %s: %v, want refused", o, err)
+		}
+	}
+}

@@ -37,7 +37,7 @@ type testServer struct {
 	issuer *examtest.Issuer
 }
 
-func newTestServer(t *testing.T, cfg ...lab.Config) *testServer {
+func newTestServer(t testing.TB, cfg ...lab.Config) *testServer {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "labd.db"))
 	if err != nil {

@@ -184,6 +184,9 @@ func TestTerminalOrigin(t *testing.T) {
 		{"right host, https", "https://academy.example:18300", "", 403},
 		{"right host, ftp", "ftp://academy.example:18300", "", 403},
 		{"right host, other port", "http://academy.example:18301", "", 403},
+		{"the site, its own Host", "http://academy.example:18300", "academy.example:18300", 101},
+		{"https, the Host matching", "https://academy.example:18300", "academy.example:18300", 403},
+		{"ftp, the Host matching", "ftp://academy.example:18300", "academy.example:18300", 403},
 		{"allowed host, http", "http://partner.example", "", 403},
 		{"Host header chosen by the caller", "http://evil.example:18300", "evil.example:18300", 403},
 		{"the server's own address, not configured", ts.URL, "", 403},
@@ -241,5 +244,17 @@ func TestErrorsClipEchoedValues(t *testing.T) {
 	}
 	if got := clip(strings.Repeat("word ", 1000)); utf8.RuneCountInString(got) > maxMessage {
 		t.Errorf("a long message stays %d runes long", utf8.RuneCountInString(got))
+	}
+}
+
+// ?wait= takes a duration up to a minute, as the README says.
+func TestWaitBound(t *testing.T) {
+	ts := newTestServer(t)
+	alice := ts.token(t, "alice", auth.Trainee)
+	id := ts.readySession(t, alice)
+	for wait, status := range map[string]int{"0s": 200, "1s": 200, "1m": 200, "61s": 400, "2m": 400, "-1s": 400, "forever": 400} {
+		if r := ts.do(t, "GET", "/api/sessions/"+id+"?wait="+wait, alice, nil); r.status != status {
+			t.Errorf("wait=%s: %d %s, want %d", wait, r.status, r.body, status)
+		}
 	}
 }

@@ -137,6 +137,12 @@ func (s *Server) openTerminal(w http.ResponseWriter, r *http.Request) error {
 	if tk.Session != id || tk.Node != node {
 		return &httpError{http.StatusForbidden, "forbidden", "this ticket is for another terminal"}
 	}
+	// Its user may have been deactivated since the ticket was issued.
+	if s.Accounts != nil {
+		if err := s.Accounts.CheckActive(r.Context(), tk.User.ID); err != nil {
+			return err
+		}
+	}
 	// The session may have ended since the ticket was issued.
 	if _, _, err := s.terminalSession(r.Context(), tk.User, id, node); err != nil {
 		return err

@@ -2,11 +2,15 @@ package api
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 	"github.com/xsky-academy/academy/labd/internal/certificate"
 	"github.com/xsky-academy/academy/labd/internal/lab"
+	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
 
 // An admin deactivates, activates and deletes users: sign-ins, tokens and
@@ -50,7 +54,11 @@ func TestDeactivateAndDeleteUsers(t *testing.T) {
 	}
 	var list []userView
 	ts.do(t, "GET", "/api/users", admin, nil).json(t, &list)
-	if len(list) != 2 || list[1].State != "deactivated" {
+	states := map[string]string{}
+	for _, u := range list {
+		states[u.ID] = u.State
+	}
+	if len(list) != 2 || states[alice.ID] != "deactivated" || states[root.ID] != "active" {
 		t.Errorf("list: %+v", list)
 	}
 
@@ -102,5 +110,57 @@ func TestDeactivateAndDeleteUsers(t *testing.T) {
 		if r := ts.do(t, call[0], call[1], admin, body); r.status != 404 {
 			t.Errorf("%s %s: %d %s, want 404", call[0], call[1], r.status, r.body)
 		}
+	}
+}
+
+// BenchmarkBearerAccountCheck: what reading the account on each bearer
+// request (so a deactivated user's token stops at once) costs, against the
+// same request for a token with no account check.
+func BenchmarkBearerAccountCheck(b *testing.B) {
+	ts := newTestServer(b)
+	acc, _ := ts.api.Accounts.Add(context.Background(), "alice@example.com", "Alice", auth.Trainee, matrixPassword)
+	tok, _ := ts.tokens.Issue(auth.User{ID: acc.ID, Role: auth.Trainee}, time.Hour)
+	for _, check := range []bool{false, true} {
+		name := "without"
+		if check {
+			name = "with"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", "/api/labs", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				if check {
+					if _, err := ts.api.authenticate(req); err != nil {
+						b.Fatal(err)
+					}
+				} else if _, err := ts.api.Tokens.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// A terminal ticket issued before its user was deactivated opens nothing,
+// even while the session still runs (deactivated from the CLI, beside labd).
+func TestTicketOfDeactivatedUser(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ts.api.Accounts.Add(ctx, "root@example.com", "Root", auth.Admin, matrixPassword)
+	alice, _ := ts.api.Accounts.Add(ctx, "alice@example.com", "Alice", auth.Trainee, matrixPassword)
+	token := ts.token(t, alice.ID, auth.Trainee)
+	id := ts.readySession(t, token)
+	var tk struct{ Ticket string }
+	ts.do(t, "POST", "/api/sessions/"+id+"/nodes/node1/ticket", token, nil).json(t, &tk)
+	if _, err := ts.api.Accounts.Deactivate(ctx, alice.ID); err != nil { // as the CLI does: the session stays
+		t.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/api/sessions/" + id + "/nodes/node1/terminal"
+	c, resp, err := terminal.Dial(ctx, url, tk.Ticket, nil)
+	if c != nil {
+		c.Close()
+	}
+	if resp == nil || resp.StatusCode != 401 {
+		t.Errorf("the ticket of a deactivated user: %v %v, want 401", resp, err)
 	}
 }

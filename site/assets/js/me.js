@@ -55,6 +55,7 @@ async function load() {
   $("no-labs").hidden = sessions.length !== 0;
 
   if (me.role === "lecturer" || me.role === "admin") $("console").hidden = false;
+  if (me.role === "admin") $("admin-link").hidden = false;
 
   // Certification programs: how far the caller is with each.
   try {
