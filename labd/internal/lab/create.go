@@ -147,6 +147,9 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 		if err == nil && len(def.Steps) > 0 {
 			err = s.applyFaults(ctx, id, def.Steps[0])
 		}
+		if err == nil {
+			err = s.enterFirst(ctx, e, def)
+		}
 		if err != nil {
 			s.destroyEnv(id)
 		}
