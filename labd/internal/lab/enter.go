@@ -72,6 +72,11 @@ func (s *Service) Enter(ctx context.Context, a Actor, id, stepID string) (Entere
 	if err != nil {
 		return Entered{}, err
 	}
+	// The trainee's own, or an admin's: a lecturer watching does not move
+	// a trainee on.
+	if !a.SeeAll && sess.Owner != a.User {
+		return Entered{}, Errorf(ENotFound, "no lab session %q", id)
+	}
 	def, ok := s.catalog.Lab(sess.Lab)
 	if !ok {
 		return Entered{}, Errorf(EConflict, "the lab %q of this session is no longer offered", sess.Lab)
