@@ -51,7 +51,7 @@ steps:
 		"1. In a list:\n\n   ```bash\n   cat /etc/hostname\n   ```{{copy}}\n\n" +
 		"Open [the dashboard](https://{{TRAFFIC_HOST1_8080}}/ui) or {{TRAFFIC_SELECTOR}}.\n\n" +
 		"![A diagram](./diagram.svg)\n\nA [normal link](https://example.org/x).\n",
-	"steps/02.en.md": "Wait: `sleep 600`{{exec}}. Enough: `echo after-$((1+1))`{{exec interrupt}}\n",
+	"steps/02.en.md":    "Wait: `sleep 600`{{exec}}. Enough: `echo after-$((1+1))`{{exec interrupt}}\n",
 	"steps/diagram.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`,
 }
 
