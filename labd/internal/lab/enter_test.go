@@ -189,3 +189,37 @@ func TestEnterFirstStepFailsTheSession(t *testing.T) {
 		t.Errorf("a failing first on_enter: session %s %q, %d environments left", s.State, s.Reason, rt.Count())
 	}
 }
+
+// TestEnterConcurrently: a page opened twice at once enters a step once.
+func TestEnterConcurrently(t *testing.T) {
+	ctx := context.Background()
+	rt := &countingRuntime{Runtime: labtest.NewRuntime(), ran: map[string]int{}}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "labd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := startService(t, rt, db, enteringLab())
+	s, _, _ := svc.Create(ctx, "alice", "entering")
+	waitReady(t, svc, alice, s.ID)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	typed := 0
+	for range 8 {
+		wg.Go(func() {
+			e, err := svc.Enter(ctx, alice, s.ID, "two")
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			if e.Step != nil {
+				typed++
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if n := rt.runs("touch entered-two"); n != 1 || typed != 1 {
+		t.Errorf("8 enters at once: on_enter ran %d times, the foreground came %d times; want 1 and 1", n, typed)
+	}
+}
