@@ -75,7 +75,7 @@ func TestFormatExecInBrowser(t *testing.T) {
 	startLab(t, ctx, "node1")
 	waitTerminal(t, ctx, "node1", "a prompt", regexp.MustCompile(`root@node1:~[#$]`))
 	// The page entered the first step.
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#step-make-notes[aria-current]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#step-make-notes[aria-current="step"]`)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -94,7 +94,7 @@ func TestFormatExecInBrowser(t *testing.T) {
 		screenshot(t, ctx, "failed-format-check")
 		t.Fatalf("the step did not pass after its commands ran: %v", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#step-health-script[aria-current]`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#step-health-script[aria-current="step"]`)); err != nil {
 		t.Errorf("the next step was not entered: %v", err)
 	}
 	screenshot(t, ctx, "format-exec")

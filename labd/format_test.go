@@ -140,7 +140,7 @@ func TestFormatStepTexts(t *testing.T) {
 		`data-exec="date" data-node="" data-interrupt>`,
 		// A block whose closing fence carries the tag: the block, and its button.
 		"<div class=\"runnable\"><pre tabindex=\"0\"><code>touch /root/one\necho exec-$((20+1))</code></pre>" +
-			"<button type=\"button\" class=\"exec\" data-exec=\"touch /root/one\necho exec-$((20&#43;1))\" data-node=\"\">▶ Run</button>",
+			"<button type=\"button\" class=\"exec\" data-exec=\"touch /root/one\necho exec-$((20&#43;1))\" data-node=\"\"><span aria-hidden=\"true\">▶</span> Run</button>",
 		`<pre tabindex="0"><code class="language-sh">echo untagged</code></pre>`,
 		`<div class="runnable"><pre tabindex="0"><code class="language-bash">cat /etc/hostname</code></pre><button type="button" class="copy" data-copy="cat /etc/hostname">Copy</button>`,
 		`<span class="unavailable">the dashboard (opening the lab&#39;s web pages is not available yet)</span> or <span class="unavailable">(opening`,

@@ -38,7 +38,10 @@ export function initSteps(lab) {
     const s = lab.session();
     if (!s || !step || entered.has(s.id + "/" + step)) return;
     entered.add(s.id + "/" + step);
-    for (const li of document.getElementById("steps").children) li.toggleAttribute("aria-current", li.dataset.step === step);
+    for (const li of document.getElementById("steps").children) {
+      if (li.dataset.step === step) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    }
     try {
       const r = await lab.call("POST", `/sessions/${s.id}/steps/${step}/enter`);
       for (const f of [r.lab_foreground, r.foreground]) if (f) await type(f.node, f.commands.join("\n"));
