@@ -138,6 +138,11 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	for _, st := range def.Setup {
 		budget += st.Timeout.D()
 	}
+	if len(def.Steps) > 0 { // the first step's on_enter runs before ready too
+		for _, st := range def.Steps[0].OnEnter {
+			budget += st.Timeout.D()
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
