@@ -140,6 +140,11 @@ func validate(args []string, getenv func(string) string, stdout, stderr io.Write
 			return err
 		}
 		if cat != nil {
+			for _, d := range cat.All() {
+				for _, w := range d.Warnings { // worth knowing, not wrong
+					fmt.Fprintln(stdout, w)
+				}
+			}
 			fmt.Fprintf(stdout, "%s: %d labs ok\n", dir, len(cat.All()))
 		}
 		// Programs are checked against every lab folder, even one whose

@@ -173,7 +173,7 @@ func matrixFixtures() map[string]fixture {
 		"DELETE /api/users/{id}":          {access: Roles(auth.Admin), call: freshUser("/api/users/{id}", false)},
 	}
 	for _, p := range []string{"GET /api/sessions/{id}", "DELETE /api/sessions/{id}", "POST /api/sessions/{id}/steps/{step}/check",
-		"POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend"} {
+		"POST /api/sessions/{id}/steps/{step}/enter", "POST /api/sessions/{id}/reset", "POST /api/sessions/{id}/extend"} {
 		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
 	}
 	for _, p := range []string{"POST /api/sessions/{id}/nodes/{node}/ticket", "GET /api/sessions/{id}/recordings",

@@ -73,6 +73,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/sessions/{id}", Authenticated, s.getSession},
 		{"DELETE", "/api/sessions/{id}", Authenticated, s.deleteSession},
 		{"POST", "/api/sessions/{id}/steps/{step}/check", Authenticated, s.checkStep},
+		{"POST", "/api/sessions/{id}/steps/{step}/enter", Authenticated, s.enterStep},
 		{"POST", "/api/sessions/{id}/reset", Authenticated, s.resetSession},
 		{"POST", "/api/sessions/{id}/extend", Authenticated, s.extendSession},
 		{"POST", "/api/sessions/{id}/nodes/{node}/ticket", Authenticated, s.createTicket},

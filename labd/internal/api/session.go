@@ -21,30 +21,33 @@ type labStepView struct {
 	ID    string   `json:"id"`
 	Title textView `json:"title"`
 	Hint  textView `json:"hint,omitzero"`
+	// Foreground is typed into a terminal when the step opens (step.go).
+	Foreground *foregroundView `json:"foreground,omitempty"`
 }
 
 type labView struct {
-	ID          string        `json:"id"`
-	Title       textView      `json:"title"`
-	Summary     textView      `json:"summary,omitzero"`
-	Duration    string        `json:"duration"`
-	TimeLimit   string        `json:"time_limit"`
-	IdleTimeout string        `json:"idle_timeout"`
-	Nodes       []labNodeView `json:"nodes"`
-	Steps       []labStepView `json:"steps"`
+	ID          string          `json:"id"`
+	Title       textView        `json:"title"`
+	Summary     textView        `json:"summary,omitzero"`
+	Duration    string          `json:"duration"`
+	TimeLimit   string          `json:"time_limit"`
+	IdleTimeout string          `json:"idle_timeout"`
+	Nodes       []labNodeView   `json:"nodes"`
+	Steps       []labStepView   `json:"steps"`
+	Foreground  *foregroundView `json:"foreground,omitempty"`
 }
 
 func newLabView(d *lab.Definition) labView {
 	v := labView{
 		ID: d.ID, Title: d.Title, Summary: d.Summary,
 		Duration: d.Duration.String(), TimeLimit: d.TimeLimit.String(), IdleTimeout: d.IdleTimeout.String(),
-		Nodes: []labNodeView{}, Steps: []labStepView{},
+		Nodes: []labNodeView{}, Steps: []labStepView{}, Foreground: newForegroundView(&d.Foreground),
 	}
 	for _, n := range d.Nodes {
 		v.Nodes = append(v.Nodes, labNodeView{Name: n.Name, Terminal: n.Terminal})
 	}
 	for _, st := range d.Steps {
-		v.Steps = append(v.Steps, labStepView{ID: st.ID, Title: st.Title, Hint: st.Hint})
+		v.Steps = append(v.Steps, labStepView{ID: st.ID, Title: st.Title, Hint: st.Hint, Foreground: newForegroundView(&st.Foreground)})
 	}
 	return v
 }

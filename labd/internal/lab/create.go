@@ -138,6 +138,11 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	for _, st := range def.Setup {
 		budget += st.Timeout.D()
 	}
+	if len(def.Steps) > 0 { // the first step's on_enter runs before ready too
+		for _, st := range def.Steps[0].OnEnter {
+			budget += st.Timeout.D()
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
@@ -146,6 +151,9 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 		err = s.setup(ctx, id, def)
 		if err == nil && len(def.Steps) > 0 {
 			err = s.applyFaults(ctx, id, def.Steps[0])
+		}
+		if err == nil {
+			err = s.enterFirst(ctx, e, def)
 		}
 		if err != nil {
 			s.destroyEnv(id)

@@ -23,9 +23,20 @@ type Definition struct {
 	Nodes       []Node   `field:"nodes,required"`
 	Setup       []Script `field:"setup"`
 	Steps       []Step   `field:"steps,required"`
-	File        string   `field:"-"` // path of lab.yaml
-	Dir         string   `field:"-"` // the lab's folder
+	// Foreground is typed into a terminal when the lab's first terminal opens.
+	Foreground Foreground `field:"foreground"`
+	// SourceLang is the language the texts were written in; Untranslated
+	// are languages whose texts are copies of it (an imported lab's).
+	SourceLang   string   `field:"source_lang"`
+	Untranslated []string `field:"untranslated"`
+	File         string   `field:"-"` // path of lab.yaml
+	Dir          string   `field:"-"` // the lab's folder
+	// Warnings are what validate reports without rejecting the lab.
+	Warnings FieldErrors `field:"-"`
 }
+
+// Languages are the languages of a lab's texts.
+var Languages = []string{"zh", "en"}
 
 // Node is one container of a lab environment.
 type Node struct {
@@ -39,16 +50,22 @@ type Node struct {
 	// Command is the node's main process; by default it only waits. A Ceph
 	// node's starts the daemons the node holds, as a server does at boot.
 	Command []string `field:"command"`
+	// Addresses are extra IPv4 addresses (CIDR) on the node's interface,
+	// besides its own on the session network: imported scenarios hard-code them.
+	Addresses []string `field:"addresses"`
 }
 
 // Script is one setup action, run after every node has started, in order:
 // a script on one node (node), the same script on several nodes at once
 // (nodes), or a copy of a file or folder from one node to others (copy,
-// from, to). The script's body is read from the lab folder at load time.
+// from, to). The script's body is read from the lab folder at load time,
+// or is the command run. A step's on_enter actions have the same shape,
+// without copy.
 type Script struct {
 	Node    string   `field:"node"`
 	Nodes   []string `field:"nodes"`
 	Script  string   `field:"script"` // path relative to the lab folder
+	Run     string   `field:"run"`    // or a command
 	Copy    string   `field:"copy"`   // an absolute path in the node from
 	From    string   `field:"from"`
 	To      []string `field:"to"`
@@ -75,6 +92,40 @@ type Step struct {
 	// Faults are applied when the step is entered: when the session becomes
 	// ready for the first step, else when the step before it first passes.
 	Faults []Fault `field:"faults"`
+	// OnEnter runs hidden, as root, once per session when the trainee
+	// enters the step (the first step: when the session becomes ready).
+	OnEnter []Script `field:"on_enter"`
+	// Foreground is typed into a terminal when the step's page opens.
+	Foreground Foreground `field:"foreground"`
+}
+
+// Foreground is what the lab page types into a node's terminal: a command
+// (run) or a script's lines. The zero Foreground types nothing.
+type Foreground struct {
+	Node   string `field:"node,required"`
+	Run    string `field:"run"`
+	Script string `field:"script"`
+	Body   string `field:"-"`
+}
+
+// Commands are the lines to type, in order: the script's lines without its
+// #! line and the blank lines around them (a blank line inside, as in a
+// here-document, is kept).
+func (f Foreground) Commands() []string {
+	var out []string
+	for i, line := range strings.Split(strings.ReplaceAll(f.Body, "\r\n", "\n"), "\n") {
+		if i == 0 && strings.HasPrefix(line, "#!") {
+			continue
+		}
+		if len(out) == 0 && strings.TrimSpace(line) == "" {
+			continue
+		}
+		out = append(out, line)
+	}
+	for len(out) > 0 && strings.TrimSpace(out[len(out)-1]) == "" {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // Fault breaks something on purpose, for a trainee to find and repair: a

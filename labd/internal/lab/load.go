@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -201,42 +203,12 @@ func (v *validator) validate(d *Definition) {
 		}
 	}
 
+	v.addresses(d.Nodes)
 	for i := range d.Setup {
-		s := &d.Setup[i]
-		p := fmt.Sprintf("setup[%d]", i)
-		switch {
-		case s.Copy != "":
-			if s.Script != "" || s.Node != "" || len(s.Nodes) > 0 {
-				v.Fail(p, "a copy takes from and to, not node, nodes or script")
-			}
-			if !strings.HasPrefix(s.Copy, "/") || strings.Contains(s.Copy, "..") || s.Copy == "/" {
-				v.Fail(p+".copy", "want an absolute path inside the node, found %q", s.Copy)
-			}
-			v.node(p+".from", s.From, nodes)
-			if len(s.To) == 0 {
-				v.Fail(p+".to", "copy to which nodes?")
-			}
-			for j, n := range s.To {
-				v.node(fmt.Sprintf("%s.to[%d]", p, j), n, nodes)
-			}
-		case s.Script == "":
-			v.Fail(p, "want a script (with node or nodes) or a copy (with from and to)")
-		default:
-			if (s.Node == "") == (len(s.Nodes) == 0) {
-				v.Fail(p, "give node or nodes, one of them")
-			}
-			if s.Node != "" {
-				v.node(p+".node", s.Node, nodes)
-			}
-			for j, n := range s.Nodes {
-				v.node(fmt.Sprintf("%s.nodes[%d]", p, j), n, nodes)
-			}
-			s.Body = v.script(p+".script", s.Script)
-		}
-		if s.Timeout == 0 {
-			s.Timeout = Duration(DefaultSetupTimeout)
-		}
+		v.action(fmt.Sprintf("setup[%d]", i), &d.Setup[i], nodes, true)
 	}
+	v.foreground("foreground", &d.Foreground, d)
+	v.languages(d)
 
 	if len(d.Steps) == 0 {
 		v.Fail("steps", "a lab needs at least one step")
@@ -286,12 +258,155 @@ func (v *validator) validate(d *Definition) {
 				}
 			}
 		}
+		for j := range s.OnEnter {
+			v.action(fmt.Sprintf("%s.on_enter[%d]", p, j), &s.OnEnter[j], nodes, false)
+		}
+		v.foreground(p+".foreground", &s.Foreground, d)
 		if s.Solution.Node == "" {
 			s.Solution.Node = c.Node
 		}
 		v.node(p+".solution.node", s.Solution.Node, nodes)
 		s.Solution.Body = v.script(p+".solution", s.Solution.Script)
 	}
+}
+
+// action checks a setup or on_enter action: a script or a command on
+// node or nodes, or (setup only) a copy from one node to others.
+func (v *validator) action(p string, s *Script, nodes map[string]bool, copyOK bool) {
+	switch {
+	case s.Copy != "" && copyOK:
+		if s.Script != "" || s.Run != "" || s.Node != "" || len(s.Nodes) > 0 {
+			v.Fail(p, "a copy takes from and to, not node, nodes, script or run")
+		}
+		if !strings.HasPrefix(s.Copy, "/") || strings.Contains(s.Copy, "..") || s.Copy == "/" {
+			v.Fail(p+".copy", "want an absolute path inside the node, found %q", s.Copy)
+		}
+		v.node(p+".from", s.From, nodes)
+		if len(s.To) == 0 {
+			v.Fail(p+".to", "copy to which nodes?")
+		}
+		for j, n := range s.To {
+			v.node(fmt.Sprintf("%s.to[%d]", p, j), n, nodes)
+		}
+	case s.Copy != "" || s.From != "" || len(s.To) > 0:
+		v.Fail(p, "on_enter runs a script or a command; copies belong in setup")
+	case s.Script == "" && s.Run == "":
+		if copyOK {
+			v.Fail(p, "want a script or run (with node or nodes) or a copy (with from and to)")
+		} else {
+			v.Fail(p, "want a script or run, with node or nodes")
+		}
+	case s.Script != "" && s.Run != "":
+		v.Fail(p, "give script or run, not both")
+	default:
+		if (s.Node == "") == (len(s.Nodes) == 0) {
+			v.Fail(p, "give node or nodes, one of them")
+		}
+		if s.Node != "" {
+			v.node(p+".node", s.Node, nodes)
+		}
+		for j, n := range s.Nodes {
+			v.node(fmt.Sprintf("%s.nodes[%d]", p, j), n, nodes)
+		}
+		if s.Run != "" {
+			s.Body = s.Run
+		} else {
+			s.Body = v.script(p+".script", s.Script)
+		}
+	}
+	if s.Timeout == 0 {
+		s.Timeout = Duration(DefaultSetupTimeout)
+	}
+}
+
+// foreground checks what a page types into a terminal, if anything: a
+// command or a script, on a node with a terminal.
+func (v *validator) foreground(p string, f *Foreground, d *Definition) {
+	if *f == (Foreground{}) {
+		return
+	}
+	if n, ok := d.Node(f.Node); !ok {
+		v.Fail(p+".node", "no node named %q in nodes", f.Node)
+	} else if !n.Terminal {
+		v.Fail(p+".node", "node %q has no terminal to type into", f.Node)
+	}
+	switch {
+	case f.Run != "" && f.Script != "":
+		v.Fail(p, "give run or script, not both")
+	case f.Run != "":
+		f.Body = f.Run
+	case f.Script != "":
+		f.Body = v.script(p+".script", f.Script)
+	default:
+		v.Fail(p, "missing run or script")
+	}
+}
+
+// languages checks source_lang and untranslated, and warns of each
+// untranslated language: its texts are copies, not translations.
+func (v *validator) languages(d *Definition) {
+	if d.SourceLang != "" && !slices.Contains(Languages, d.SourceLang) {
+		v.Fail("source_lang", "want one of %s, found %q", strings.Join(Languages, ", "), d.SourceLang)
+		return
+	}
+	if len(d.Untranslated) > 0 && d.SourceLang == "" {
+		v.Fail("untranslated", "copies of which language? give source_lang")
+		return
+	}
+	seen := map[string]bool{}
+	for i, lang := range d.Untranslated {
+		p := fmt.Sprintf("untranslated[%d]", i)
+		switch {
+		case !slices.Contains(Languages, lang):
+			v.Fail(p, "want one of %s, found %q", strings.Join(Languages, ", "), lang)
+		case lang == d.SourceLang:
+			v.Fail(p, "%s is the source language", lang)
+		case seen[lang]:
+			v.Fail(p, "%s given twice", lang)
+		default:
+			d.Warnings = append(d.Warnings, FieldError{File: d.File, Line: v.Line("untranslated"), Field: "untranslated",
+				Msg: fmt.Sprintf("%s texts are copies of %s", lang, d.SourceLang)})
+		}
+		seen[lang] = true
+	}
+}
+
+// addresses checks the nodes' extra addresses: usable IPv4 host addresses
+// in CIDR form, each on one node only.
+func (v *validator) addresses(ns []Node) {
+	owner := map[netip.Addr]string{}
+	for i, n := range ns {
+		for j, a := range n.Addresses {
+			p := fmt.Sprintf("nodes[%d].addresses[%d]", i, j)
+			pfx, err := netip.ParsePrefix(a)
+			addr := pfx.Addr()
+			switch {
+			case err != nil || !addr.Is4():
+				v.Fail(p, "want an IPv4 address with its prefix length, such as 172.30.1.2/16, found %q", a)
+				continue
+			case addr.IsLoopback(), addr.IsMulticast(), addr.IsUnspecified(), addr.IsLinkLocalUnicast(), addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+				v.Fail(p, "%s is not an address a node can hold", addr)
+				continue
+			case pfx.Bits() <= 30 && (addr == pfx.Masked().Addr() || addr == broadcast(pfx)):
+				v.Fail(p, "%s is the network's own or broadcast address, not a host's", addr)
+				continue
+			}
+			if other, dup := owner[addr]; dup {
+				v.Fail(p, "%s is also given to node %s", addr, other)
+				continue
+			}
+			owner[addr] = n.Name
+		}
+	}
+}
+
+func broadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := ^uint32(0) >> p.Bits()
+	for i := range 4 {
+		b[i] |= byte(host >> (24 - 8*i))
+	}
+	return netip.AddrFrom4(b)
 }
 
 func (v *validator) text(path string, t Text) {

@@ -3,6 +3,7 @@ package lab
 import (
 	"errors"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +18,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // labFS is the folder the test lab files refer to.
 var labFS = fstest.MapFS{
-	"steps/01.zh.md":   {Data: []byte("第一步")},
-	"steps/01.en.md":   {Data: []byte("Step one")},
-	"scripts/setup.sh": {Data: []byte("#!/bin/sh\ntrue\n")},
-	"scripts/check.sh": {Data: []byte("#!/bin/sh\ntest -f /tmp/done\n")},
-	"scripts/solve.sh": {Data: []byte("#!/bin/sh\ntouch /tmp/done\n")},
+	"steps/01.zh.md":        {Data: []byte("第一步")},
+	"steps/01.en.md":        {Data: []byte("Step one")},
+	"scripts/setup.sh":      {Data: []byte("#!/bin/sh\ntrue\n")},
+	"scripts/check.sh":      {Data: []byte("#!/bin/sh\ntest -f /tmp/done\n")},
+	"scripts/solve.sh":      {Data: []byte("#!/bin/sh\ntouch /tmp/done\n")},
+	"scripts/foreground.sh": {Data: []byte("#!/bin/bash\n\ncat <<EOF >/tmp/x\na\n\nb\nEOF\nls /tmp\n\n")},
 }
 
 func TestParseDefinitionGood(t *testing.T) {
@@ -73,6 +75,28 @@ func TestParseDefinitionGood(t *testing.T) {
 	}
 	if s2.Solution.Node != "node1" {
 		t.Errorf("step 2 solution node = %q, want node1 (given)", s2.Solution.Node)
+	}
+	if len(s1.OnEnter) != 0 || len(s1.Foreground.Commands()) != 0 {
+		t.Errorf("step 1 on_enter %+v, foreground %+v: want none", s1.OnEnter, s1.Foreground)
+	}
+	if e := s2.OnEnter; len(e) != 2 || e[0].Body != "touch /tmp/entered" || e[0].Timeout.D() != 10*time.Second ||
+		len(e[1].Targets()) != 2 || e[1].Body != "#!/bin/sh\ntrue\n" || e[1].Timeout.D() != DefaultSetupTimeout {
+		t.Errorf("step 2 on_enter = %+v", e)
+	}
+	// A script is typed line by line: no #! line, no blank lines around,
+	// the blank line of its here-document kept.
+	if got, want := strings.Join(s2.Foreground.Commands(), "|"), "cat <<EOF >/tmp/x|a||b|EOF|ls /tmp"; s2.Foreground.Node != "node1" || got != want {
+		t.Errorf("step 2 foreground on %q = %q, want %q", s2.Foreground.Node, got, want)
+	}
+	if got := d.Foreground.Commands(); d.Foreground.Node != "node1" || len(got) != 1 || got[0] != "cd /tmp" {
+		t.Errorf("lab foreground = %+v %q", d.Foreground, got)
+	}
+	if len(n1.Addresses) != 1 || len(n2.Addresses) != 2 || n2.Addresses[0] != "172.30.2.2/16" {
+		t.Errorf("addresses = %v %v", n1.Addresses, n2.Addresses)
+	}
+	if d.SourceLang != "en" || len(d.Untranslated) != 1 ||
+		d.Warnings.Error() != "labs/demo/lab.yaml:6: untranslated: zh texts are copies of en" {
+		t.Errorf("source %q, untranslated %v, warnings %q", d.SourceLang, d.Untranslated, d.Warnings.Error())
 	}
 }
 
@@ -178,12 +202,32 @@ func FuzzParseDefinition(f *testing.F) {
 		if len(d.Nodes) == 0 || len(d.Steps) == 0 || d.TimeLimit < d.Duration {
 			t.Fatalf("accepted an incoherent lab: %+v", d)
 		}
+		seen := map[netip.Addr]bool{}
+		for _, n := range d.Nodes {
+			for _, a := range n.Addresses {
+				p, err := netip.ParsePrefix(a)
+				if err != nil || !p.Addr().Is4() || p.Addr().IsLoopback() || p.Addr().IsMulticast() || seen[p.Addr()] {
+					t.Fatalf("node %q: address %q accepted", n.Name, a)
+				}
+				seen[p.Addr()] = true
+			}
+		}
 		for _, s := range d.Steps {
 			if _, ok := d.Node(s.Check.Node); !ok {
 				t.Fatalf("check on unknown node %q accepted", s.Check.Node)
 			}
 			if s.Check.Body == "" || s.Solution.Body == "" {
 				t.Fatalf("step %q without check or solution body", s.ID)
+			}
+			for _, a := range s.OnEnter {
+				if a.Body == "" || len(a.Targets()) == 0 {
+					t.Fatalf("step %q: on_enter without a body or a node: %+v", s.ID, a)
+				}
+			}
+			if f := s.Foreground; f != (Foreground{}) {
+				if n, ok := d.Node(f.Node); !ok || !n.Terminal || f.Body == "" {
+					t.Fatalf("step %q: foreground %+v accepted", s.ID, f)
+				}
 			}
 		}
 	})

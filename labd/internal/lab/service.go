@@ -84,6 +84,9 @@ type entry struct {
 	// passedOnce holds the steps that have passed since the environment was
 	// made: a step is entered (its faults happen) only once.
 	passedOnce map[string]bool
+	// entered holds the steps entered in this environment (step -> the
+	// page has had its foreground); nil until made or read from the store.
+	entered map[string]bool
 }
 
 // NewService returns a service; call Start before use and Close after.

@@ -2,6 +2,7 @@
 // steps, watch the time. The page (built from labs/<id>/) holds the lab's
 // text and steps; this talks to labd's API through api.js and nothing else.
 import { api, signInURL } from "./api.js";
+import { initSteps } from "./steps.js";
 
 const root = document.getElementById("lab");
 const t = JSON.parse(root.dataset.i18n);
@@ -47,6 +48,11 @@ function terminals() {
   return terminalModule;
 }
 window.academyLab = { ttys }; // for tests and the curious
+const steps = initSteps({
+  t, call, say: status, session: () => session && session.state === "ready" && session,
+  current: () => ($("tabs").querySelector('[aria-selected="true"]') || { id: "" }).id.slice(4),
+  terminal: async (node) => (select(node), await opening[node], ttys[node]),
+});
 
 async function load() {
   for (const li of $("steps").children) {
@@ -81,6 +87,7 @@ async function check(step, li, btn) {
   try {
     const r = await call("POST", `/sessions/${session.id}/steps/${step}/check`, { lang: root.dataset.lang });
     li.dataset.passed = r.passed;
+    if (r.passed) steps.passed(step);
     out.textContent = r.passed ? "✓ " + t.passed : r.output.replace(/^FAIL: ?/gm, "") || t.failed;
   } catch (e) {
     out.textContent = e.message;
@@ -117,6 +124,7 @@ function show(s) {
   clearInterval(timer);
   timer = setInterval(tick, 1000);
   renderTabs(s.nodes.filter((n) => n.terminal));
+  steps.ready();
 }
 
 function tick() {
@@ -232,6 +240,7 @@ $("reset").addEventListener("click", async () => {
     delete opening[k];
   }
   clearSteps();
+  steps.reset();
   try {
     show(await waitReady(await call("POST", `/sessions/${session.id}/reset`)));
   } catch (e) {
