@@ -23,8 +23,15 @@ type Definition struct {
 	Nodes       []Node   `field:"nodes,required"`
 	Setup       []Script `field:"setup"`
 	Steps       []Step   `field:"steps,required"`
-	File        string   `field:"-"` // path of lab.yaml
-	Dir         string   `field:"-"` // the lab's folder
+	// Foreground is typed into the first terminal when it opens (an
+	// imported scenario's intro foreground script).
+	Foreground Foreground `field:"foreground"`
+	// SourceLang is the language the texts were written in; Untranslated
+	// lists the languages whose texts are copies of it.
+	SourceLang   string   `field:"source_lang"`
+	Untranslated []string `field:"untranslated"`
+	File         string   `field:"-"` // path of lab.yaml
+	Dir          string   `field:"-"` // the lab's folder
 }
 
 // Node is one container of a lab environment.
@@ -39,6 +46,9 @@ type Node struct {
 	// Command is the node's main process; by default it only waits. A Ceph
 	// node's starts the daemons the node holds, as a server does at boot.
 	Command []string `field:"command"`
+	// Addresses are extra IPv4 addresses (CIDR) on the node's interface,
+	// such as the fixed ones imported Killercoda scenarios hard-code.
+	Addresses []string `field:"addresses"`
 }
 
 // Script is one setup action, run after every node has started, in order:
@@ -75,6 +85,19 @@ type Step struct {
 	// Faults are applied when the step is entered: when the session becomes
 	// ready for the first step, else when the step before it first passes.
 	Faults []Fault `field:"faults"`
+	// OnEnter scripts run hidden, as root, once, when the step is entered.
+	OnEnter []Script `field:"on_enter"`
+	// Foreground is typed into a node's terminal when the step's page opens.
+	Foreground Foreground `field:"foreground"`
+}
+
+// Foreground is a command (run) or a script's lines (script) typed into a
+// node's terminal.
+type Foreground struct {
+	Node   string `field:"node"`
+	Run    string `field:"run"`
+	Script string `field:"script"`
+	Body   string `field:"-"`
 }
 
 // Fault breaks something on purpose, for a trainee to find and repair: a
