@@ -37,7 +37,7 @@ out=$(bash -c "$verify" verify 2>&1 </dev/null)
 rc=$?
 [ "$rc" -eq 0 ] && exit 0
 msg=$(printf '%%s\n' "$out" | grep '^FAIL:')
-printf '%%s\n' "${msg:-FAIL: not yet: this step's check does not pass}"
+printf '%%s\n' "${msg:-FAIL: not yet: the check of this step does not pass}"
 exit "$rc"
 `, title, from, delim, strings.TrimRight(body, "\n"), delim)
 }
