@@ -122,12 +122,12 @@ func RewriteLinks(md string, rewrite func(target string, line int) string) strin
 			line = re.ReplaceAllStringFunc(line, func(m string) string {
 				p := re.FindStringSubmatch(m)
 				target := p[2]
-				path, frag, _ := strings.Cut(target, "#")
+				path, frag, hasFrag := strings.Cut(target, "#")
 				if !relativeLink(target) || path == "" {
 					return m
 				}
 				nt := rewrite(path, i+1)
-				if frag != "" {
+				if hasFrag {
 					nt += "#" + frag
 				}
 				return p[1] + nt + p[3]

@@ -1,0 +1,2 @@
+#!/bin/bash
+echo seed > /tmp/step2-seed
