@@ -75,7 +75,8 @@ func (c *converter) solveScript(title, text string, cmds []Command) string {
 		b.WriteString("# The text offers no command: write the step's work here.\n")
 		return b.String()
 	}
-	b.WriteString("cd /root\n")
+	// A command that fails means the work was not done: stop there.
+	b.WriteString("set -e\ncd /root\n")
 	for i, cmd := range cmds {
 		if i+1 < len(cmds) && cmds[i+1].Interrupt {
 			fmt.Fprintf(&b, "# interrupted by the next command, so not run here:\n%s\n", commentOut(cmd.Code))
