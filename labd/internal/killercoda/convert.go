@@ -75,6 +75,8 @@ type converter struct {
 	lab    *Lab
 	nodes  []string
 	shared map[string]string // steps/ file -> source path, for links
+	// introCmds are the commands the intro's text runs.
+	introCmds []Command
 }
 
 // Convert reads the scenario in dir of src (links may reach elsewhere in
@@ -185,6 +187,9 @@ func (c *converter) convert(sc *Scenario, memory string) error {
 		if intro, err = c.text("details.intro.text", d.Intro.Text); err != nil {
 			return err
 		}
+		if len(d.Steps) > 0 {
+			c.introCmds, _ = Parse(intro)
+		}
 	}
 	if d.Finish.Text != "" {
 		if finish, err = c.text("details.finish.text", d.Finish.Text); err != nil {
@@ -274,6 +279,10 @@ func (c *converter) step(i int, p Page, ids map[string]bool) (step, error) {
 		}
 		s.text = t
 		cmds, _ = Parse(t)
+		if i == 0 {
+			// The intro's text opens the first step's: so do its commands.
+			cmds = append(c.introCmds, cmds...)
+		}
 		if s.title == "" {
 			s.title = heading(t)
 		}
@@ -408,8 +417,17 @@ func (c *converter) script(field, name, dst string, background bool) (string, er
 		return "", err
 	}
 	c.scan(path.Join(c.dir, name), body)
-	if background && !strings.HasPrefix(body, "#!") {
-		body = "#!/bin/bash\n" + body
+	if background {
+		shebang, rest := "#!/bin/bash", body
+		if strings.HasPrefix(body, "#!") {
+			shebang, rest, _ = strings.Cut(body, "\n")
+		}
+		if strings.HasSuffix(strings.Fields(shebang + " sh")[0], "sh") || strings.Contains(shebang, "bash") {
+			log := "/var/log/killercoda/" + strings.TrimSuffix(path.Base(dst), ".sh") + ".log"
+			body = shebang + "\n# Killercoda keeps a background script's output in /var/log/killercoda;\n" +
+				"# so a process it leaves running holds no pipe of labd's open.\n" +
+				"mkdir -p /var/log/killercoda\nexec >>" + log + " 2>&1\n" + rest
+		}
 	}
 	if !strings.HasSuffix(body, "\n") {
 		body += "\n"

@@ -196,8 +196,15 @@ func TestConvertIntroOnly(t *testing.T) {
 	if got := string(l.Files["steps/01-only-an-intro.en.md"]); !strings.Contains(got, "Look around.") {
 		t.Errorf("step text %q", got)
 	}
-	if got := string(l.Files["scripts/intro-background.sh"]); got != "#!/bin/bash\ntouch /tmp/x\n" {
-		t.Errorf("background script %q: want a #!/bin/bash line added", got)
+	// A #!/bin/bash line is added; the output goes to /var/log/killercoda.
+	got := string(l.Files["scripts/intro-background.sh"])
+	if !strings.HasPrefix(got, "#!/bin/bash\n") || !strings.HasSuffix(got, "\nexec >>/var/log/killercoda/intro-background.log 2>&1\ntouch /tmp/x\n") {
+		t.Errorf("background script %q", got)
+	}
+	// Another interpreter's script is left as it is.
+	src["s/bg.sh"] = &fstest.MapFile{Data: []byte("#!/usr/bin/env python3\nprint(1)\n")}
+	if l, err = Convert(src, "s", Options{}); err != nil || string(l.Files["scripts/intro-background.sh"]) != "#!/usr/bin/env python3\nprint(1)\n" {
+		t.Errorf("a python background script: %v %q", err, l.Files["scripts/intro-background.sh"])
 	}
 }
 

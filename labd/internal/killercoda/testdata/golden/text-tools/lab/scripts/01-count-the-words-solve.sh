@@ -5,4 +5,5 @@
 set -e
 cd /root
 mkdir -p /root/out
+mkdir -p /root/out
 wc -w < /root/words.txt > /root/out/count
