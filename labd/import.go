@@ -59,6 +59,13 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// os.Root keeps every read inside root: a symlink in a scenario cannot
+	// bring a file of this machine into a lab.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	single := len(dirs) == 1 && dirs[0].course == ""
 	if !single && *id != "" {
 		return fmt.Errorf("%s holds %d scenarios: --id names one lab", src, len(dirs))
@@ -75,7 +82,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			opt.ID = filepath.Base(*out)
 		}
 		start := time.Now()
-		l, err := killercoda.Convert(os.DirFS(root), d.dir, opt)
+		l, err := killercoda.Convert(r.FS(), d.dir, opt)
 		var ref *killercoda.RefusedError
 		if single && err != nil {
 			return err

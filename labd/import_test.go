@@ -46,6 +46,14 @@ func TestImportCommand(t *testing.T) {
 		!strings.Contains(vout.String(), "3 labs ok") {
 		t.Errorf("validate: exit %d\n%s%s", code, vout.String(), verr.String())
 	}
+	// A symlink out of the folder imported from is not followed.
+	dir := filepath.Join(t.TempDir(), "s")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"details": {"steps": [{"text": "step1.md"}]}, "backend": {"imageid": "ubuntu"}}`), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dir, "step1.md"))
+	if code, _, errs := runImport(dir, "--out", filepath.Join(labs, "s")); code != 1 || !strings.Contains(errs, "file step1.md not found") {
+		t.Errorf("a symlink out: exit %d %s", code, errs)
+	}
 	// Usage errors.
 	if code, _, _ := runImport(); code != 2 {
 		t.Errorf("no SRC: exit %d", code)
