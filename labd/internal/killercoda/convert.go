@@ -154,7 +154,24 @@ func (c *converter) read(field, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: file %s not found", path.Join(c.dir, "index.json"), field, name)
 	}
-	return string(data), nil
+	return c.placeholders(p, string(data)), nil
+}
+
+// Katacoda's placeholders for the hosts' addresses become the fixed
+// addresses; those for the web addresses of ports have no meaning in a lab.
+var (
+	hostIP      = strings.NewReplacer("[[HOST_IP]]", "172.30.1.2", "[[HOST1_IP]]", "172.30.1.2", "[[HOST2_IP]]", "172.30.2.2")
+	webVariable = regexp.MustCompile(`\[\[(HOST_SUBDOMAIN|KATACODA_HOST|KATACODA_DOMAIN|HOST\d?_SUBDOMAIN)\]\]`)
+)
+
+func (c *converter) placeholders(file, text string) string {
+	text = hostIP.Replace(text)
+	for i, line := range strings.Split(text, "\n") {
+		if m := webVariable.FindString(line); m != "" {
+			c.warn(file, i+1, "%s: a Katacoda web address of a port; labs have none yet", m)
+		}
+	}
+	return text
 }
 
 func (c *converter) warn(file string, line int, format string, args ...any) {

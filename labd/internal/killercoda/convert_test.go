@@ -239,3 +239,24 @@ func TestWrite(t *testing.T) {
 		t.Error("force kept files of the earlier lab")
 	}
 }
+
+func TestConvertPlaceholders(t *testing.T) {
+	src := mapFS(map[string]string{
+		"s/index.json": fmt.Sprintf(plainIndex, "ubuntu"),
+		"s/step1.md":   "Open http://[[HOST_SUBDOMAIN]]-80-[[KATACODA_HOST]].environments.katacoda.com\n`ping -c1 [[HOST_IP]]`{{execute}}\n",
+		"s/verify.sh":  "curl -s [[HOST2_IP]]:80 || curl -s [[HOST1_IP]]",
+	})
+	l, err := Convert(src, "s", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(l.Files["steps/01-one.en.md"]); !strings.Contains(text, "`ping -c1 172.30.1.2`{{execute}}") {
+		t.Errorf("text:\n%s", text)
+	}
+	if check := string(l.Files["scripts/01-one-check.sh"]); !strings.Contains(check, "curl -s 172.30.2.2:80 || curl -s 172.30.1.2") {
+		t.Errorf("check:\n%s", check)
+	}
+	if len(l.Warnings) != 1 || l.Warnings[0].String() != "s/step1.md:1: [[HOST_SUBDOMAIN]]: a Katacoda web address of a port; labs have none yet" {
+		t.Errorf("warnings: %v", l.Warnings)
+	}
+}
