@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,13 +241,16 @@ func TestEveryLab(t *testing.T) {
 			}
 			for i, step := range def.Steps {
 				for _, lang := range []string{"zh", "en"} {
+					if !verified(step) { // an imported step without a verify script always passes
+						break
+					}
 					r := l.checkIn(t, tok, s.ID, step.ID, lang)
 					if r.Passed {
 						t.Fatalf("step %s passes before its solution ran", step.ID)
 					}
 					if msg, ok := strings.CutPrefix(r.Output, "FAIL:"); !ok || strings.TrimSpace(msg) == "" {
 						t.Errorf("step %s fails without a FAIL: message for the trainee in %s: %q", step.ID, lang, r.Output)
-					} else if hasHan(r.Output) != (lang == "zh") {
+					} else if !slices.Contains(def.Untranslated, lang) && hasHan(r.Output) != (lang == "zh") {
 						t.Errorf("step %s: the %s message is not in %s: %q", step.ID, lang, lang, r.Output)
 					}
 				}

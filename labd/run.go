@@ -38,6 +38,7 @@ Usage:
   labd user      add|list|passwd|role|deactivate|activate|delete ...  manage accounts (labd user help)
   labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
   labd keys      rotate|list [--data ./data]   certificate signing keys
+  labd import    killercoda SRC [--id ID] [--out labs/ID] [--force] [--lang zh]   convert scenarios into labs
 `
 
 // The classes work invites rosters through accounts.
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = certCmd(args[1:], getenv, stdout, stderr)
 	case "keys":
 		err = keysCmd(args[1:], getenv, stdout, stderr)
+	case "import":
+		err = importCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(tiny base ceph)
+[ ${#images[@]} -gt 0 ] || images=(tiny base ceph linux)
 
 for name in "${images[@]}"; do
 	dir=$here/$name

@@ -143,10 +143,35 @@ func (r *Runtime) bridgeSessions() ([]string, error) {
 	return ids, nil
 }
 
+// LabelAddresses lists a node's extra addresses (lab.Node.Addresses, CIDR,
+// comma-separated), so a restarted node gets them back too.
+const LabelAddresses = "academy.addresses"
+
+// addressesLabel is the label value for a node's extra addresses.
+func addressesLabel(addrs []string) string { return strings.Join(addrs, ",") }
+
+// parseAddresses reads a node's extra addresses from its label.
+func parseAddresses(label string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, a := range strings.Split(label, ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		ip, ipnet, err := net.ParseCIDR(a)
+		if err != nil || ip.To4() == nil {
+			return nil, fmt.Errorf("extra address %q: want an IPv4 CIDR such as 172.30.1.2/16", a)
+		}
+		ipnet.IP = ip.To4()
+		out = append(out, ipnet)
+	}
+	return out, nil
+}
+
 // wire connects a running node (its init process is pid) to the session's
-// bridge as eth0 with addr. It does nothing when eth0 already has addr, so
-// Create and Watch may both call it for the same start.
-func (r *Runtime) wire(pid int, session, node string, addr *net.IPNet) error {
+// bridge as eth0 with addr and the extra addresses. It does nothing when
+// eth0 already has addr, so Create and Watch may both call it for the same
+// start.
+func (r *Runtime) wire(pid int, session, node string, addr *net.IPNet, extra []*net.IPNet) error {
 	// Create and Watch both see a node's first start: one wires, the other
 	// then finds it done.
 	mu, _ := r.wiring.LoadOrStore(session+"/"+node, new(sync.Mutex))
@@ -203,6 +228,13 @@ func (r *Runtime) wire(pid int, session, node string, addr *net.IPNet) error {
 	}
 	if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: addr}); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return fmt.Errorf("address of %s: %w", node, err)
+	}
+	// Extra addresses (such as the fixed ones Killercoda scenarios
+	// hard-code) sit beside the session's one, on the same bridge.
+	for _, a := range extra {
+		if err := h.AddrAdd(eth0, &netlink.Addr{IPNet: a}); err != nil && !errors.Is(err, syscall.EEXIST) {
+			return fmt.Errorf("address %s of %s: %w", a, node, err)
+		}
 	}
 	if err := h.LinkSetUp(eth0); err != nil {
 		return fmt.Errorf("eth0 in %s up: %w", node, err)

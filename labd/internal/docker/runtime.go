@@ -175,7 +175,11 @@ func (r *Runtime) wireContainer(ctx context.Context, id string) (int, error) {
 		return 0, fmt.Errorf("node %s: bad address label %q", node, l[LabelAddress])
 	}
 	ipnet := &net.IPNet{IP: ip.AsSlice(), Mask: net.CIDRMask(r.subnet.Bits(), 32)}
-	return c.State.Pid, r.wire(c.State.Pid, l[LabelSession], node, ipnet)
+	extra, err := parseAddresses(l[LabelAddresses])
+	if err != nil {
+		return 0, fmt.Errorf("node %s: %w", node, err)
+	}
+	return c.State.Pid, r.wire(c.State.Pid, l[LabelSession], node, ipnet, extra)
 }
 
 // Watch follows the daemon's events until ctx ends and wires every node of
@@ -229,6 +233,7 @@ func (r *Runtime) createNode(ctx context.Context, spec lab.EnvSpec, n lab.Node, 
 	mem := int64(n.Memory)
 	labels := r.labels(spec, n.Name)
 	labels[LabelAddress] = addr
+	labels[LabelAddresses] = addressesLabel(n.Addresses)
 	resp, err := r.cli.ContainerCreate(ctx,
 		&container.Config{
 			Hostname:   n.Name,

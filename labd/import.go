@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xsky-academy/academy/labd/internal/killercoda"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+const importUsage = `usage: labd import killercoda SRC [--id ID] [--out labs/ID] [--force] [--lang en|zh]
+  SRC is a scenario folder (holding index.json), a course (holding structure.json)
+  or a folder of scenarios; a course or folder is imported lab by lab into --out (default labs).
+`
+
+// importCmd converts Killercoda scenarios into lab folders and reports, per
+// lab, its steps, checks, assets and warnings. A refused scenario is one
+// line on stderr and exit 1; nothing of it is written.
+func importCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "killercoda" {
+		fmt.Fprint(stderr, importUsage)
+		return errUsage
+	}
+	fl := flag.NewFlagSet("import killercoda", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.Usage = func() { fmt.Fprint(stderr, importUsage); fl.PrintDefaults() }
+	id := fl.String("id", "", "the lab's id (default: the scenario folder's name)")
+	out := fl.String("out", "", "the lab folder (default labs/ID); for several scenarios, the labs folder (default labs)")
+	force := fl.Bool("force", false, "replace a lab folder that exists")
+	lang := fl.String("lang", "en", "the language of the scenario's texts: en or zh")
+	// Flags may come before or after SRC.
+	var pos []string
+	rest := args[1:]
+	for {
+		if err := parseFlags(fl, rest); err != nil {
+			return err
+		}
+		if fl.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fl.Arg(0))
+		rest = fl.Args()[1:]
+	}
+	if len(pos) != 1 {
+		fl.Usage()
+		return errUsage
+	}
+	src := pos[0]
+	root, dirs, err := scenarios(src)
+	if err != nil {
+		return err
+	}
+	// os.Root keeps every read inside root: a symlink in a scenario cannot
+	// bring a file of this machine into a lab.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	single := len(dirs) == 1 && dirs[0].course == ""
+	if !single && *id != "" {
+		return fmt.Errorf("%s holds %d scenarios: --id names one lab", src, len(dirs))
+	}
+	labsDir := *out
+	if !single && labsDir == "" {
+		labsDir = "labs"
+	}
+	refused := 0
+	var failed []string
+	for _, d := range dirs {
+		opt := killercoda.Options{ID: *id, Lang: *lang}
+		if single && *id == "" && *out != "" {
+			opt.ID = filepath.Base(*out)
+		}
+		start := time.Now()
+		l, err := killercoda.Convert(r.FS(), d.dir, opt)
+		var ref *killercoda.RefusedError
+		if single && err != nil {
+			return err
+		}
+		if errors.As(err, &ref) {
+			refused++
+			fmt.Fprintf(stderr, "labd: refused: %v\n", err)
+			continue
+		}
+		if err != nil {
+			failed = append(failed, d.dir)
+			fmt.Fprintf(stderr, "labd: %v\n", err)
+			continue
+		}
+		dst := *out
+		if !single || dst == "" {
+			dst = filepath.Join(first(labsDir, "labs"), l.ID)
+		}
+		err = l.Write(dst, *force, func(dir string) error {
+			_, err := lab.LoadDefinition(filepath.Join(dir, "lab.yaml"))
+			return err
+		})
+		if err != nil {
+			if single {
+				return err
+			}
+			failed = append(failed, d.dir)
+			fmt.Fprintf(stderr, "labd: %s: %v\n", d.dir, err)
+			continue
+		}
+		for _, w := range l.Warnings {
+			w.File = filepath.Join(root, w.File)
+			fmt.Fprintf(stdout, "%s\n", w)
+		}
+		fmt.Fprintf(stdout, "labd: imported %s into %s in %s: %d steps, %d checks, %d assets, %d warnings\n",
+			filepath.Join(root, d.dir), dst, time.Since(start).Round(time.Millisecond), l.Steps, l.Checks, l.Assets, len(l.Warnings))
+	}
+	if len(dirs) > 1 {
+		fmt.Fprintf(stdout, "labd: %d scenarios: %d imported, %d refused, %d failed\n", len(dirs), len(dirs)-refused-len(failed), refused, len(failed))
+	}
+	if refused > 0 || len(failed) > 0 {
+		return fmt.Errorf("%d of %d scenarios not imported", refused+len(failed), len(dirs))
+	}
+	return nil
+}
+
+func first(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+type scenarioDir struct{ dir, course string }
+
+// scenarios finds what SRC holds: one scenario, a course's scenarios (in
+// structure.json's order) or every scenario below it. Files are read from
+// root, the repository SRC is in (a step may link to the repository's
+// shared images), given back with the scenario folders relative to it.
+func scenarios(src string) (root string, dirs []scenarioDir, err error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return "", nil, err
+	}
+	if info, err := os.Stat(abs); err != nil || !info.IsDir() {
+		return "", nil, fmt.Errorf("%s: not a scenario folder", src)
+	}
+	root = abs
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			root = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	rel, _ := filepath.Rel(root, abs)
+	rel = filepath.ToSlash(rel)
+	fsys := os.DirFS(root)
+	if _, err := fs.Stat(fsys, path.Join(rel, "index.json")); err == nil {
+		return root, []scenarioDir{{dir: rel}}, nil
+	}
+	if data, err := fs.ReadFile(fsys, path.Join(rel, "structure.json")); err == nil {
+		st, err := killercoda.ParseStructure(data)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", filepath.Join(src, "structure.json"), err)
+		}
+		for _, it := range st.Items {
+			dirs = append(dirs, scenarioDir{dir: path.Join(rel, path.Clean(it.Path)), course: rel})
+		}
+		return root, dirs, nil
+	}
+	fs.WalkDir(fsys, rel, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") && p != rel {
+			return fs.SkipDir
+		}
+		if _, err := fs.Stat(fsys, path.Join(p, "index.json")); err == nil {
+			dirs = append(dirs, scenarioDir{dir: p, course: rel})
+			return fs.SkipDir
+		}
+		return nil
+	})
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].dir < dirs[j].dir })
+	if len(dirs) == 0 {
+		return "", nil, fmt.Errorf("%s: no index.json, structure.json or scenario folders in it", src)
+	}
+	return root, dirs, nil
+}

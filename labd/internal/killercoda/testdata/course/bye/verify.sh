@@ -1,0 +1,1 @@
+grep -qx bye /root/bye

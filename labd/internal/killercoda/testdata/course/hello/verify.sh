@@ -1,0 +1,1 @@
+grep -qx hello /root/hello

@@ -1,0 +1,14 @@
+#!/bin/bash
+# The check of the step "Set a greeting": the scenario's verify script (step1-verify.sh), run
+# with bash; exit 0 passes. Its lines that start with FAIL: are shown to the
+# trainee, otherwise a generic "not yet".
+verify=$(cat <<'VERIFY_END'
+grep -q "GREETING=hi" /root/.profile && test -f /root/.katacoda-ready
+VERIFY_END
+)
+out=$(bash -c "$verify" verify 2>&1 </dev/null)
+rc=$?
+[ "$rc" -eq 0 ] && exit 0
+msg=$(printf '%s\n' "$out" | grep '^FAIL:')
+printf '%s\n' "${msg:-FAIL: not yet: the check of this step does not pass}"
+exit "$rc"

@@ -1,0 +1,1 @@
+echo seed > /tmp/step2-seed

@@ -1,0 +1,1 @@
+touch /root/.katacoda-ready

@@ -1,0 +1,1 @@
+grep -q "GREETING=hi" /root/.profile && test -f /root/.katacoda-ready

@@ -1,0 +1,1 @@
+tar tzf /root/profile.tgz | grep -qx .profile

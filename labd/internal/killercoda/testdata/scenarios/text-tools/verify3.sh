@@ -1,0 +1,1 @@
+sort -u /root/words.txt | cmp -s - /root/out/unique || { echo 'FAIL: remove duplicates: not done yet'; exit 1; }

@@ -1,0 +1,1 @@
+grep a /root/words.txt | cmp -s - /root/out/with-a || { echo 'FAIL: find words with an a: not done yet'; exit 1; }
