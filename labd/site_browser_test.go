@@ -145,3 +145,75 @@ func TestSiteVerifyFormValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteLabPageLayout: on a wide screen, the lab page's steps show their
+// code whole (a long command wraps in the narrow steps column; other code
+// scrolls and takes the focus, for keyboard users), and the terminal stays
+// in view, its tabs and all, while the steps scroll to the page's end, with
+// a node's pane laid out as lab.js lays it out when a lab runs.
+func TestSiteLabPageLayout(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	for _, c := range []struct {
+		lang string
+		w, h int64
+	}{{"zh", 1400, 900}, {"en", 1400, 900}, {"zh", 1280, 600}} {
+		lang := c.lang
+		page := l.url + "/" + lang + "/labs/linux-basics/"
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(c.w, c.h)); err != nil {
+			t.Fatal(err)
+		}
+		openPage(t, ctx, page, "#steps")
+		// Open every hint and solution: closed, their code has no layout.
+		type pre struct {
+			Text            string `json:"text"`
+			Steps           bool   `json:"steps"` // in the steps column
+			Scroll, Client  int
+			Scrollable, Tab bool
+		}
+		pres := get(t, ctx, chromedp.Evaluate[[]pre](`(() => {
+			for (const d of document.querySelectorAll(".lab details")) d.open = true;
+			return Array.from(document.querySelectorAll(".lab pre"), p => ({
+				text: p.textContent.slice(0, 60), steps: !!p.closest(".instructions"),
+				Scroll: p.scrollWidth, Client: p.clientWidth,
+				Scrollable: ["auto", "scroll"].includes(getComputedStyle(p).overflowX), Tab: p.tabIndex >= 0,
+			}));
+		})()`))
+		if len(pres) == 0 {
+			t.Fatalf("%s: no code blocks", page)
+		}
+		for _, p := range pres {
+			fits := p.Scroll <= p.Client
+			if p.Steps && !fits || !fits && !(p.Scrollable && p.Tab) {
+				t.Errorf("%s: the code %q is %dpx wide in a %dpx box (scrollable %v, focusable %v): want it whole in the steps column, else scrollable and focusable",
+					page, p.Text, p.Scroll, p.Client, p.Scrollable, p.Tab)
+			}
+		}
+		name := fmt.Sprintf("lab-layout-%s-%dx%d", lang, c.w, c.h)
+		screenshot(t, ctx, name)
+
+		// A running lab's pane (lab.js renderTabs), then the page scrolled to its end.
+		view := get(t, ctx, chromedp.Evaluate[struct {
+			Top, Bottom, Height float64
+			Scrolled            bool
+		}](`(async () => {
+			for (const d of document.querySelectorAll(".lab details")) d.open = false;
+			const tab = document.createElement("button");
+			tab.setAttribute("role", "tab"); tab.textContent = "node1";
+			const pane = document.createElement("div");
+			pane.className = "pane"; pane.setAttribute("role", "tabpanel");
+			document.getElementById("tabs").replaceChildren(tab);
+			document.getElementById("panes").replaceChildren(pane);
+			scrollTo(0, document.documentElement.scrollHeight);
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			const tabs = document.getElementById("tabs").getBoundingClientRect(), r = pane.getBoundingClientRect();
+			return {Top: tabs.top, Bottom: r.bottom, Height: innerHeight, Scrolled: scrollY > innerHeight / 2};
+		})()`, chromedp.EvalAwaitPromise))
+		screenshot(t, ctx, name+"-scrolled")
+		if !view.Scrolled {
+			t.Errorf("%s: the steps are not longer than the window (scrolled %+v): the test shows nothing", page, view)
+		}
+		if view.Top < 0 || view.Bottom > view.Height {
+			t.Errorf("%s (%dx%d): scrolled to the end, the terminal (its tabs to its pane's end) is at %.0f–%.0fpx of a %.0fpx window: want it all in view", page, c.w, c.h, view.Top, view.Bottom, view.Height)
+		}
+	}
+}
