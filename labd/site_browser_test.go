@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +218,46 @@ func TestSiteLabPageLayout(t *testing.T) {
 		}
 		if view.Top < 0 || view.Bottom > view.Height {
 			t.Errorf("%s (%dx%d): scrolled to the end, the terminal (its tabs to its pane's end) is at %.0f–%.0fpx of a %.0fpx window: want it all in view", page, c.w, c.h, view.Top, view.Bottom, view.Height)
+		}
+	}
+}
+
+// TestSiteLabPagePrint: a printed lab page has its hints and solutions open,
+// and the page is as it was once printed (closed again). The text of the
+// PDF Chromium prints is what counts: poppler's pdftotext reads it.
+func TestSiteLabPagePrint(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is not installed: run make deps (poppler-utils)")
+	}
+	for _, lang := range []string{"zh", "en"} {
+		page := l.url + "/" + lang + "/labs/linux-basics/"
+		openPage(t, ctx, page, "#steps")
+		// The closed hints' and solutions' words, as the page has them.
+		hidden := get(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#steps details:not([open])"),
+			d => d.querySelector(":scope > :not(summary)").textContent.trim().split("\n").pop().trim())`))
+		if len(hidden) < 4 {
+			t.Fatalf("%s: %d closed hints and solutions, want the lab's", page, len(hidden))
+		}
+		pdf := get(t, ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+		file := filepath.Join(t.TempDir(), "lab.pdf")
+		if err := os.WriteFile(file, pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", file, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		// Lines break anywhere on paper: compare the words without spaces.
+		text := strings.Join(strings.Fields(string(out)), "")
+		for _, h := range hidden {
+			if !strings.Contains(text, strings.Join(strings.Fields(h), "")) {
+				t.Errorf("%s: the printout lacks a hint's or solution's %q", page, h)
+			}
+		}
+		if open := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#steps details[open]").length`)); open != 0 {
+			t.Errorf("%s: after printing, %d hints and solutions stay open; want them closed as before", page, open)
 		}
 	}
 }
