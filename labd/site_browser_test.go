@@ -261,3 +261,43 @@ func TestSiteLabPagePrint(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteLecturerStuckRow: a stuck trainee's row in the lecturer's
+// progress table is shaded whole, its row header (the trainee) and every
+// cell, in light and dark; other rows are not. The rows are built as
+// lecturer.js builds them (a th, then the lab's and the other cells).
+func TestSiteLecturerStuckRow(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	defer colorScheme(t, ctx, "")
+	for _, scheme := range []string{"light", "dark"} {
+		colorScheme(t, ctx, scheme)
+		if err := chromedp.Do(ctx, chromedp.Navigate(l.url+"/en/lecturer/"), chromedp.WaitReady(chromedp.CSS("#progress tbody"))); err != nil {
+			t.Fatal(err)
+		}
+		rows := get(t, ctx, chromedp.Evaluate[[][]string](`(() => {
+			document.getElementById("class").hidden = false;
+			const row = (stuck) => {
+				const tr = document.createElement("tr");
+				tr.dataset.stuck = stuck;
+				const who = document.createElement("th");
+				who.scope = "row"; who.textContent = "Zhang Wei";
+				if (stuck) { const s = document.createElement("span"); s.className = "stuck"; s.textContent = "stuck"; who.append(s); }
+				const steps = document.createElement("td"); steps.className = "steps"; steps.textContent = "1/3";
+				tr.append(who, ...["Lab: Linux shell basics"].map(x => Object.assign(document.createElement("td"), {textContent: x})), steps,
+					...["5 min ago", "ready", ""].map(x => Object.assign(document.createElement("td"), {textContent: x})));
+				return tr;
+			};
+			const tbody = document.querySelector("#progress tbody");
+			tbody.replaceChildren(row(true), row(false));
+			return Array.from(tbody.rows, tr => Array.from(tr.cells, c => getComputedStyle(c).backgroundColor));
+		})()`))
+		screenshot(t, ctx, "lecturer-stuck-row-"+scheme)
+		stuck, calm := rows[0], rows[1]
+		for i, bg := range stuck {
+			if bg != stuck[1] || bg == calm[i] {
+				t.Errorf("%s: the stuck row's cells have the backgrounds %v, the other row's %v: want every stuck cell shaded alike, unlike the other row", scheme, stuck, calm)
+				break
+			}
+		}
+	}
+}
