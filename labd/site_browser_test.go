@@ -43,7 +43,7 @@ func TestSiteSearchTypedKeyByKey(t *testing.T) {
 	var slowest time.Duration
 	for run := range 20 {
 		for _, c := range queries {
-			ctx, cancel := newTab(t, browser)
+			ctx, closeTab := newTab(t, browser)
 			openPage(t, ctx, l.url+"/"+c.lang+"/search/", "#q")
 			if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#q")), typeKeys(c.q, c.ime)); err != nil {
 				t.Fatal(err)
@@ -55,7 +55,7 @@ func TestSiteSearchTypedKeyByKey(t *testing.T) {
 				t.Fatalf("run %d: %s typed key by key on /%s/search/: %v; the page shows %+v", run+1, c.q, c.lang, err, got)
 			}
 			slowest = max(slowest, time.Since(typed))
-			cancel()
+			closeTab()
 		}
 	}
 	t.Logf("slowest results after the last key: %v", slowest)
