@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -53,9 +52,9 @@ func newBrowser(t *testing.T) context.Context {
 }
 
 // newTab opens a tab in a browser context of its own (a cold cache, no
-// cookies or storage), watched as newBrowser's tab is; closing it is up to
-// the caller (cancel), else the test's end.
-func newTab(t *testing.T, ctx context.Context) (context.Context, context.CancelFunc) {
+// cookies or storage), watched as newBrowser's tab is. closeTab reports what
+// its console logged and closes it; the test's end does, else.
+func newTab(t *testing.T, ctx context.Context) (tab context.Context, closeTab func()) {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
 	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
@@ -63,8 +62,15 @@ func newTab(t *testing.T, ctx context.Context) (context.Context, context.CancelF
 		t.Fatalf("open a tab: %v", err)
 	}
 	tab = watchConsole(t, tab)
-	t.Cleanup(cancel)
-	return tab, cancel
+	var once sync.Once
+	closeTab = func() {
+		once.Do(func() {
+			tab.Value(consoleKey{}).(*consoleWatch).stop(tab)
+			cancel()
+		})
+	}
+	t.Cleanup(closeTab)
+	return tab, closeTab
 }
 
 // consoleWatch fails the test on what a page reports as broken: a call of
@@ -102,7 +108,7 @@ func watchConsole(t *testing.T, ctx context.Context) context.Context {
 			}
 		}
 	}()
-	t.Cleanup(func() { w.stop(ctx) })
+	t.Cleanup(func() { w.stop(ctx) }) // a second stop does nothing
 	return context.WithValue(ctx, consoleKey{}, w)
 }
 
@@ -116,7 +122,10 @@ func (w *consoleWatch) report(m chromedp.ConsoleMessage) {
 	if m.Line > 0 {
 		where += ":" + strconv.FormatInt(m.Line+1, 10)
 	}
-	msg := fmt.Sprintf("%s (%s)", m, where)
+	msg := m.String()
+	if where != "" {
+		msg += " (" + where + ")"
+	}
 	for _, re := range w.allow {
 		if re.MatchString(msg) {
 			return
@@ -139,6 +148,12 @@ func apiRefusal(m chromedp.ConsoleMessage) bool {
 // stop reports what the page logged up to now: a marker logged last comes
 // through the same ordered stream after everything before it.
 func (w *consoleWatch) stop(ctx context.Context) {
+	w.mu.Lock()
+	done := w.done
+	w.mu.Unlock()
+	if done {
+		return
+	}
 	marker := flushMarker + strconv.FormatInt(time.Now().UnixNano(), 36)
 	fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +43,7 @@ func TestSiteSearchTypedKeyByKey(t *testing.T) {
 	var slowest time.Duration
 	for run := range 20 {
 		for _, c := range queries {
-			ctx, cancel := newTab(t, browser)
+			ctx, closeTab := newTab(t, browser)
 			openPage(t, ctx, l.url+"/"+c.lang+"/search/", "#q")
 			if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#q")), typeKeys(c.q, c.ime)); err != nil {
 				t.Fatal(err)
@@ -51,7 +55,7 @@ func TestSiteSearchTypedKeyByKey(t *testing.T) {
 				t.Fatalf("run %d: %s typed key by key on /%s/search/: %v; the page shows %+v", run+1, c.q, c.lang, err, got)
 			}
 			slowest = max(slowest, time.Since(typed))
-			cancel()
+			closeTab()
 		}
 	}
 	t.Logf("slowest results after the last key: %v", slowest)
@@ -141,6 +145,158 @@ func TestSiteVerifyFormValidates(t *testing.T) {
 			_, err := certificate.ParseCode(code)
 			if valid != (err == nil) {
 				t.Errorf("/%s/verify/: the browser finds %q valid: %v; labd's ParseCode: %v", lang, code, valid, err)
+			}
+		}
+	}
+}
+
+// TestSiteLabPageLayout: on a wide screen, the lab page's steps show their
+// code whole (a long command wraps in the narrow steps column; other code
+// scrolls and takes the focus, for keyboard users), and the terminal stays
+// in view, its tabs and all, while the steps scroll to the page's end, with
+// a node's pane laid out as lab.js lays it out when a lab runs.
+func TestSiteLabPageLayout(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	for _, c := range []struct {
+		lang string
+		w, h int64
+	}{{"zh", 1400, 900}, {"en", 1400, 900}, {"zh", 1280, 600}} {
+		lang := c.lang
+		page := l.url + "/" + lang + "/labs/linux-basics/"
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(c.w, c.h)); err != nil {
+			t.Fatal(err)
+		}
+		openPage(t, ctx, page, "#steps")
+		// Open every hint and solution: closed, their code has no layout.
+		type pre struct {
+			Text            string `json:"text"`
+			Steps           bool   `json:"steps"` // in the steps column
+			Scroll, Client  int
+			Scrollable, Tab bool
+		}
+		pres := get(t, ctx, chromedp.Evaluate[[]pre](`(() => {
+			for (const d of document.querySelectorAll(".lab details")) d.open = true;
+			return Array.from(document.querySelectorAll(".lab pre"), p => ({
+				text: p.textContent.slice(0, 60), steps: !!p.closest(".instructions"),
+				Scroll: p.scrollWidth, Client: p.clientWidth,
+				Scrollable: ["auto", "scroll"].includes(getComputedStyle(p).overflowX), Tab: p.tabIndex >= 0,
+			}));
+		})()`))
+		if len(pres) == 0 {
+			t.Fatalf("%s: no code blocks", page)
+		}
+		for _, p := range pres {
+			fits := p.Scroll <= p.Client
+			if p.Steps && !fits || !fits && !(p.Scrollable && p.Tab) {
+				t.Errorf("%s: the code %q is %dpx wide in a %dpx box (scrollable %v, focusable %v): want it whole in the steps column, else scrollable and focusable",
+					page, p.Text, p.Scroll, p.Client, p.Scrollable, p.Tab)
+			}
+		}
+		name := fmt.Sprintf("lab-layout-%s-%dx%d", lang, c.w, c.h)
+		screenshot(t, ctx, name)
+
+		// A running lab's pane (lab.js renderTabs), then the page scrolled to its end.
+		view := get(t, ctx, chromedp.Evaluate[struct {
+			Top, Bottom, Height float64
+			Scrolled            bool
+		}](`(async () => {
+			for (const d of document.querySelectorAll(".lab details")) d.open = false;
+			const tab = document.createElement("button");
+			tab.setAttribute("role", "tab"); tab.textContent = "node1";
+			const pane = document.createElement("div");
+			pane.className = "pane"; pane.setAttribute("role", "tabpanel");
+			document.getElementById("tabs").replaceChildren(tab);
+			document.getElementById("panes").replaceChildren(pane);
+			scrollTo(0, document.documentElement.scrollHeight);
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			const tabs = document.getElementById("tabs").getBoundingClientRect(), r = pane.getBoundingClientRect();
+			return {Top: tabs.top, Bottom: r.bottom, Height: innerHeight, Scrolled: scrollY > innerHeight / 2};
+		})()`, chromedp.EvalAwaitPromise))
+		screenshot(t, ctx, name+"-scrolled")
+		if !view.Scrolled {
+			t.Errorf("%s: the steps are not longer than the window (scrolled %+v): the test shows nothing", page, view)
+		}
+		if view.Top < 0 || view.Bottom > view.Height {
+			t.Errorf("%s (%dx%d): scrolled to the end, the terminal (its tabs to its pane's end) is at %.0f–%.0fpx of a %.0fpx window: want it all in view", page, c.w, c.h, view.Top, view.Bottom, view.Height)
+		}
+	}
+}
+
+// TestSiteLabPagePrint: a printed lab page has its hints and solutions open,
+// and the page is as it was once printed (closed again). The text of the
+// PDF Chromium prints is what counts: poppler's pdftotext reads it.
+func TestSiteLabPagePrint(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is not installed: run make deps (poppler-utils)")
+	}
+	for _, lang := range []string{"zh", "en"} {
+		page := l.url + "/" + lang + "/labs/linux-basics/"
+		openPage(t, ctx, page, "#steps")
+		// The closed hints' and solutions' words, as the page has them.
+		hidden := get(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#steps details:not([open])"),
+			d => d.querySelector(":scope > :not(summary)").textContent.trim().split("\n").pop().trim())`))
+		if len(hidden) < 4 {
+			t.Fatalf("%s: %d closed hints and solutions, want the lab's", page, len(hidden))
+		}
+		pdf := get(t, ctx, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
+		file := filepath.Join(t.TempDir(), "lab.pdf")
+		if err := os.WriteFile(file, pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", file, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		// Lines break anywhere on paper: compare the words without spaces.
+		text := strings.Join(strings.Fields(string(out)), "")
+		for _, h := range hidden {
+			if !strings.Contains(text, strings.Join(strings.Fields(h), "")) {
+				t.Errorf("%s: the printout lacks a hint's or solution's %q", page, h)
+			}
+		}
+		if open := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#steps details[open]").length`)); open != 0 {
+			t.Errorf("%s: after printing, %d hints and solutions stay open; want them closed as before", page, open)
+		}
+	}
+}
+
+// TestSiteLecturerStuckRow: a stuck trainee's row in the lecturer's
+// progress table is shaded whole, its row header (the trainee) and every
+// cell, in light and dark; other rows are not. The rows are built as
+// lecturer.js builds them (a th, then the lab's and the other cells).
+func TestSiteLecturerStuckRow(t *testing.T) {
+	ctx, l := newBrowser(t), siteLabd(t)
+	defer colorScheme(t, ctx, "")
+	for _, scheme := range []string{"light", "dark"} {
+		colorScheme(t, ctx, scheme)
+		if err := chromedp.Do(ctx, chromedp.Navigate(l.url+"/en/lecturer/"), chromedp.WaitReady(chromedp.CSS("#progress tbody"))); err != nil {
+			t.Fatal(err)
+		}
+		rows := get(t, ctx, chromedp.Evaluate[[][]string](`(() => {
+			document.getElementById("class").hidden = false;
+			const row = (stuck) => {
+				const tr = document.createElement("tr");
+				tr.dataset.stuck = stuck;
+				const who = document.createElement("th");
+				who.scope = "row"; who.textContent = "Zhang Wei";
+				if (stuck) { const s = document.createElement("span"); s.className = "stuck"; s.textContent = "stuck"; who.append(s); }
+				const steps = document.createElement("td"); steps.className = "steps"; steps.textContent = "1/3";
+				tr.append(who, ...["Lab: Linux shell basics"].map(x => Object.assign(document.createElement("td"), {textContent: x})), steps,
+					...["5 min ago", "ready", ""].map(x => Object.assign(document.createElement("td"), {textContent: x})));
+				return tr;
+			};
+			const tbody = document.querySelector("#progress tbody");
+			tbody.replaceChildren(row(true), row(false));
+			return Array.from(tbody.rows, tr => Array.from(tr.cells, c => getComputedStyle(c).backgroundColor));
+		})()`))
+		screenshot(t, ctx, "lecturer-stuck-row-"+scheme)
+		stuck, calm := rows[0], rows[1]
+		for i, bg := range stuck {
+			if bg != stuck[1] || bg == calm[i] {
+				t.Errorf("%s: the stuck row's cells have the backgrounds %v, the other row's %v: want every stuck cell shaded alike, unlike the other row", scheme, stuck, calm)
+				break
 			}
 		}
 	}

@@ -20,3 +20,16 @@ for (const form of document.querySelectorAll("form[data-verify]")) {
 if (location.search) {
   for (const a of document.querySelectorAll("a[data-lang-switch][data-translation]")) a.search = location.search;
 }
+
+// Printing opens the closed details (a lab's hints and solutions) and
+// closes them again after; the stylesheet's print rule does the same where
+// the browser has ::details-content.
+let opened = [];
+addEventListener("beforeprint", () => {
+  opened = Array.from(document.querySelectorAll("details:not([open])"));
+  for (const d of opened) d.open = true;
+});
+addEventListener("afterprint", () => {
+  for (const d of opened) d.open = false;
+  opened = [];
+});
