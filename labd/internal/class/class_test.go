@@ -82,6 +82,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(labs.Close)
+	<-labs.Recovered() // an empty runtime and store: at once
 	acc := &accounts{users: map[string]string{}}
 	svc := &class.Service{Store: db, Accounts: acc, Labs: labs, Now: c.Now,
 		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
