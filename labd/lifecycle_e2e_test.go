@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+
+	"github.com/xsky-academy/academy/labd/internal/auth"
+	"github.com/xsky-academy/academy/labd/internal/lab"
+)
+
+// TestUnremovableOrphanHoldsCapacity: an orphan the daemon will not remove
+// (its volume is held by a container that is not labd's) does not keep labd
+// from serving or from becoming ready; it holds its place under
+// --max-sessions, so a trainee queues; once it can be removed the reaper
+// does, and the queued session starts by itself.
+func TestUnremovableOrphanHoldsCapacity(t *testing.T) {
+	needDocker(t)
+	data, instance := t.TempDir(), instanceName(t)
+	first := startLabd(t, data, instance, "../labs")
+	first.stop(t)
+	ctx := context.Background()
+	orphan := fmt.Sprintf("wedge%d", time.Now().UnixNano()%1e9)
+	if _, err := first.rt.Create(ctx, lab.EnvSpec{Session: orphan, Lab: "linux-basics",
+		Nodes: []lab.Node{{Name: "node1", Image: "academy/tiny", Memory: 32 << 20, CPUs: 0.1, Pids: 16, Volumes: []string{"/data"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Not labd's: no instance label. It keeps the orphan's volume in use.
+	cli := first.rt.Client()
+	holder, err := cli.ContainerCreate(ctx, &container.Config{Image: "academy/tiny", Cmd: []string{"true"}},
+		&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: "academy-" + orphan + "-node1-0", Target: "/held"}}},
+		nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	removeHolder := func() {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := cli.ContainerRemove(rctx, holder.ID, container.RemoveOptions{Force: true}); err != nil {
+			t.Error(err)
+		}
+	}
+	held := true
+	t.Cleanup(func() {
+		if held {
+			removeHolder()
+		}
+	})
+
+	l := startLabd(t, data, instance, "../labs", "--max-sessions", "1", "--reap-every", "1s")
+	l.waitReady(t) // one attempt at the orphan, failed, handed to the reaper
+	ids, _ := l.rt.Sessions(ctx)
+	if !containsAll(fmt.Sprint(ids), []string{orphan}) {
+		t.Fatalf("the orphan is gone already (%v): its volume was not held", ids)
+	}
+	tok := l.token(t, "alice", auth.Trainee)
+	var s session
+	if code := l.call(t, "POST", "/api/sessions", tok, map[string]string{"lab": "linux-basics"}, &s); code != 201 ||
+		s.State != "queued" || s.Queue == nil || s.Queue.Position != 1 {
+		t.Fatalf("with the only place held by the orphan: %d %+v, want queued first in line", code, s)
+	}
+	removeHolder()
+	held = false
+	s = l.waitSession(t, tok, s)
+	if s.State != "ready" {
+		t.Fatalf("queued session after the orphan went: %s %q, want ready", s.State, s.Reason)
+	}
+	ids, _ = l.rt.Sessions(ctx)
+	if containsAll(fmt.Sprint(ids), []string{orphan}) {
+		t.Errorf("the orphan is still there: %v", ids)
+	}
+	l.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
+	if n := l.leftovers(t); n != 0 {
+		t.Errorf("%d sessions left with containers, bridges or volumes", n)
+	}
+}
+
+// TestStopWhileProvisioning: labd stopped a moment after a session was
+// created does not fail it; it is ready after the next start (finished in
+// the stop's grace, or provisioned again from scratch under the same id).
+func TestStopWhileProvisioning(t *testing.T) {
+	needDocker(t)
+	data, instance := t.TempDir(), instanceName(t)
+	first := startLabd(t, data, instance, "../labs")
+	tok := first.token(t, "alice", auth.Trainee)
+	var s session
+	if code := first.call(t, "POST", "/api/sessions", tok, map[string]string{"lab": "linux-basics"}, &s); code != 201 {
+		t.Fatalf("create: %d %+v", code, s)
+	}
+	first.stop(t)
+	second := startLabd(t, data, instance, "../labs")
+	second.waitReady(t)
+	second.call(t, "GET", "/api/sessions/"+s.ID, tok, nil, &s)
+	if s = second.waitSession(t, tok, s); s.State != "ready" {
+		t.Fatalf("after the restart: %s %q, want ready", s.State, s.Reason)
+	}
+	second.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
+	if n := second.leftovers(t); n != 0 {
+		t.Errorf("%d sessions left with containers, bridges or volumes", n)
+	}
+}
