@@ -71,7 +71,8 @@ func (s *Service) Create(ctx context.Context, owner, labID string) (sess *Sessio
 	reserved := member && s.adopted && s.usedLocked() < s.cfg.MaxSessions
 	admitted := reserved || s.adopted && len(s.queue) == 0 && s.admitLocked(def)
 	e := s.newEntryLocked(def, owner, now)
-	if reserved {
+	if member {
+		// Queued or not, the trainee holds one of the reservation's places.
 		e.s.Reservation = key
 	}
 	if !admitted {

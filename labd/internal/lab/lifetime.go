@@ -171,6 +171,7 @@ func (s *Service) finish(e *entry, state State, reason string) {
 	s.save(snap)
 	s.log.Info("session ended", "session", id, "lab", snap.Lab, "state", state, "reason", reason, "environment_left", snap.EnvLeft)
 	s.admitQueue()
+	s.refill()
 }
 
 // doom is an ended session whose environment still exists.

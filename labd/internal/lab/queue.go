@@ -59,20 +59,35 @@ func (s *Service) admitQueue() {
 		s.mu.Unlock()
 		return
 	}
-	for len(s.queue) > 0 {
-		e := s.live[s.queue[0]]
-		if e == nil || e.s.State != Queued {
-			s.queue = s.queue[1:]
-			continue
-		}
-		def, ok := s.catalog.Lab(e.s.Lab)
-		if !ok || !s.admitLocked(def) {
-			break
-		}
-		s.queue = s.queue[1:]
+	start := func(e *entry, def *Definition) {
 		e.s.State, e.s.Activity, e.s.Expires = Provisioning, now, now.Add(def.TimeLimit.D())
 		jobs = append(jobs, job{e, def})
 	}
+	// Trainees holding a class's reserved place go first: that capacity is
+	// theirs, not the line's.
+	var line []string
+	for _, id := range s.queue {
+		e := s.live[id]
+		if e == nil || e.s.State != Queued {
+			continue
+		}
+		if def, ok := s.catalog.Lab(e.s.Lab); ok && e.s.Reservation != "" && s.usedLocked() < s.cfg.MaxSessions {
+			start(e, def)
+			continue
+		}
+		line = append(line, id)
+	}
+	// Then the line, first come first served, while the admission lets it.
+	for len(line) > 0 {
+		e := s.live[line[0]]
+		def, ok := s.catalog.Lab(e.s.Lab)
+		if !ok || e.s.Reservation != "" || !s.admitLocked(def) {
+			break
+		}
+		line = line[1:]
+		start(e, def)
+	}
+	s.queue = line
 	// Everyone behind moved up a place.
 	for _, id := range s.queue {
 		if e := s.live[id]; e != nil {

@@ -29,6 +29,8 @@ type Runtime struct {
 	// hang until its context ends) and leave the environment in place.
 	DestroyFails bool
 	DestroyHangs bool
+	// SessionsGate, if set, makes Sessions wait on it (a slow daemon).
+	SessionsGate chan struct{}
 	// DestroyAttempts counts calls to Destroy.
 	DestroyAttempts int
 }
@@ -101,6 +103,13 @@ func (f *Runtime) Destroy(ctx context.Context, session string) error {
 }
 
 func (f *Runtime) Sessions(ctx context.Context) ([]string, error) {
+	if f.SessionsGate != nil {
+		select {
+		case <-f.SessionsGate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
