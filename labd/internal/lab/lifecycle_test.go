@@ -153,7 +153,7 @@ func TestQueue(t *testing.T) {
 	// A restart keeps the line.
 	f.svc.Close()
 	g := newFixture(t, lab.Config{MaxSessions: 2}, rt, db)
-	g.clock.t = f.clock.Now()
+	g.clock.Add(f.clock.Now().Sub(g.clock.Now()))
 	if s := g.state(t, lab.Actor{User: "erin"}, line[2].ID); s.State != lab.Queued || s.Queue.Position != 2 {
 		t.Errorf("erin after a restart: %s %+v", s.State, s.Queue)
 	}

@@ -126,7 +126,9 @@ func (s *Service) adopt() (orphans []string, rebuild []*entry, err error) {
 		}
 	}
 	// The line keeps its order: first created, first served.
-	slices.SortFunc(queued, func(a, b *entry) int { return a.s.Created.Compare(b.s.Created) })
+	// The store lists newest first, ties the later saved first.
+	slices.Reverse(queued)
+	slices.SortStableFunc(queued, func(a, b *entry) int { return a.s.Created.Compare(b.s.Created) })
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -112,7 +112,7 @@ func (db *DB) Sessions(ctx context.Context, f lab.Filter) ([]*lab.Session, error
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id"
+	q += " ORDER BY created_at DESC, rowid DESC" // ties: the later saved first
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
