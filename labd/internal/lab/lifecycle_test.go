@@ -245,14 +245,24 @@ func TestRecoveryDoesNotBlock(t *testing.T) {
 	if err != nil || s.State != lab.Queued {
 		t.Fatalf("create while recovering: %+v %v", s, err)
 	}
+	// Someone waits on it (the lab page's ?wait=) across the end of recovery.
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	waited := make(chan *lab.Session, 1)
+	go func() {
+		got, _ := svc.Wait(wctx, alice, s.ID)
+		waited <- got
+	}()
+	waitFor(t, "the waiter", func() bool { return lab.Waiters(svc, s.ID) })
 	close(rt.SessionsGate)
 	<-svc.Recovered()
 	if err := svc.Ping(ctx); err != nil {
 		t.Errorf("not ready after recovery: %v", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	waitFor(t, "the session to start", func() bool {
+	if got := <-waited; got == nil || got.State == lab.Queued {
+		t.Fatalf("the waiter was not told the session started: %+v", got)
+	}
+	waitFor(t, "the session to be ready", func() bool {
 		got, _ := svc.Wait(wctx, alice, s.ID)
 		return got.State == lab.Ready
 	})

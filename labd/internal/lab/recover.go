@@ -133,6 +133,9 @@ func (s *Service) adopt() (orphans []string, rebuild []*entry, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, e := range adopted {
+		if s.live[id] != nil {
+			continue // created while recovery ran: already queued
+		}
 		s.live[id] = e
 		if e.s.Owner == "" {
 			switch e.s.State {
@@ -146,7 +149,9 @@ func (s *Service) adopt() (orphans []string, rebuild []*entry, err error) {
 	// Ahead of any queued while recovery ran.
 	var line []string
 	for _, e := range queued {
-		line = append(line, e.s.ID)
+		if s.live[e.s.ID] == e {
+			line = append(line, e.s.ID)
+		}
 	}
 	s.queue = append(line, s.queue...)
 	for _, id := range orphans {

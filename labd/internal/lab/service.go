@@ -105,6 +105,8 @@ type entry struct {
 	s *Session
 	// changed is closed (and replaced) whenever the session changes state.
 	changed chan struct{}
+	// waiters counts calls to Wait blocked on changed (for tests).
+	waiters int
 	// stop cancels provisioning; done is closed when provisioning returns.
 	stop context.CancelFunc
 	done chan struct{}
@@ -271,6 +273,7 @@ func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error
 	s.mu.Lock()
 	ch := e.changed
 	unchanged := e.s.State == sess.State
+	e.waiters++
 	s.mu.Unlock()
 	if unchanged {
 		select {
@@ -280,6 +283,7 @@ func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	e.waiters--
 	return s.viewLocked(e), nil
 }
 

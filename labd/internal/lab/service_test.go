@@ -413,6 +413,7 @@ func TestFaultsAtStepEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
+	<-svc.Recovered()
 	ctx := context.Background()
 	s, _, _ := svc.Create(ctx, "alice", "faulty")
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
