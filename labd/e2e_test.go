@@ -68,6 +68,8 @@ func startLabd(t *testing.T, data, instance, labsDir string, extra ...string) *l
 		t.Fatal(err)
 	}
 	l.rt = rt
+	// Sessions created before recovery ends queue; tests start from ready.
+	l.waitReady(t)
 	t.Cleanup(func() {
 		l.stop(t)
 		// A stopped labd leaves its sessions for the next one; tests leave nothing.

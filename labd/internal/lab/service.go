@@ -139,7 +139,7 @@ func NewService(cfg Config, catalog *Catalog, rt Runtime, store Store) *Service 
 		cfg.DestroyTimeout = time.Minute
 	}
 	if cfg.StopGrace == 0 {
-		cfg.StopGrace = 30 * time.Second
+		cfg.StopGrace = 20 * time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	provCtx, provCancel := context.WithCancel(context.Background())
