@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +103,80 @@ func TestStopWhileProvisioning(t *testing.T) {
 	second.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
 	if n := second.leftovers(t); n != 0 {
 		t.Errorf("%d sessions left with containers, bridges or volumes", n)
+	}
+}
+
+// TestClassEndReleasesPool: a class's reserved pool environments are real
+// containers an admin sees (marked pool) and may remove; ending the class
+// removes the rest at once, not at the window's end.
+func TestClassEndReleasesPool(t *testing.T) {
+	needDocker(t)
+	l := startLabd(t, t.TempDir(), instanceName(t), "../labs", "--reap-every", "1s")
+	lee := l.token(t, "lee", auth.Lecturer)
+	root := l.token(t, "root", auth.Admin)
+	now := time.Now().UTC()
+	var c struct{ ID string }
+	if code := l.call(t, "POST", "/api/classes", lee, map[string]any{"title": "Week 49", "course": "linux",
+		"labs": []string{"linux-basics"}, "start": now, "end": now.Add(2 * time.Hour), "capacity": 5}, &c); code != 201 {
+		t.Fatalf("create class: %d", code)
+	}
+	req, _ := http.NewRequest("POST", l.url+"/api/classes/"+c.ID+"/roster", strings.NewReader("Ada,ada@example.com\nBo,bo@example.com\n"))
+	req.Header.Set("Authorization", "Bearer "+lee)
+	req.Header.Set("Content-Type", "text/csv")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("roster: %d", resp.StatusCode)
+	}
+	type poolView struct {
+		ID    string
+		State string
+		Pool  bool
+	}
+	pool := func() (ready []poolView, all int) {
+		var list []poolView
+		l.call(t, "GET", "/api/sessions?live=1", root, nil, &list)
+		for _, s := range list {
+			if s.Pool {
+				all++
+				if s.State == "ready" {
+					ready = append(ready, s)
+				}
+			}
+		}
+		return ready, all
+	}
+	var ready []poolView
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if ready, _ = pool(); len(ready) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the class's pool did not fill: %+v", ready)
+		}
+	}
+	// An admin removes a pool session.
+	if code := l.call(t, "DELETE", "/api/sessions/"+ready[0].ID, root, nil, nil); code != 204 {
+		t.Fatalf("admin removes a pool session: %d", code)
+	}
+	if ids, _ := l.rt.Sessions(context.Background()); containsAll(fmt.Sprint(ids), []string{ready[0].ID}) {
+		t.Errorf("the removed pool session still has containers")
+	}
+	// Ending the class releases the pool now.
+	var ended struct{ End time.Time }
+	if code := l.call(t, "POST", "/api/classes/"+c.ID+"/end", lee, nil, &ended); code != 200 || ended.End.After(time.Now()) {
+		t.Fatalf("end class: %d %+v", code, ended)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		_, all := pool()
+		if all == 0 && l.leftovers(t) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the class ended: %d pool sessions, %d with containers", all, l.leftovers(t))
+		}
 	}
 }
