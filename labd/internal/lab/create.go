@@ -247,6 +247,10 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 				s.poolWait[def.ID] = now.Add(30 * time.Second)
 			} else {
 				s.pool[def.ID] = append(s.pool[def.ID], id)
+				if len(s.pool[def.ID]) > s.poolWantLocked(def.ID, now) {
+					// Its reservation went while it was being made.
+					defer s.background(s.shrinkPools)
+				}
 			}
 		}
 		if err != nil {
