@@ -47,6 +47,10 @@ func TestLabPageQueuedInBrowser(t *testing.T) {
 	if !strings.Contains(status, "分钟") {
 		t.Errorf("no estimate in %q", status)
 	}
+	// The trainee may leave the line from the page.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("#end")); err != nil {
+		t.Fatal(err)
+	}
 	screenshot(t, ctx, "lab-queued")
 	// The place frees: the page starts the lab by itself.
 	if code := l.call(t, "DELETE", "/api/sessions/"+taken.ID, other, nil, nil); code != 204 {

@@ -94,6 +94,8 @@ async function waitReady(s) {
   terminals(); // meanwhile
   while (s.state === "provisioning" || s.state === "queued") {
     status(s.queue ? queueText(s.queue) : t.starting, "busy");
+    session = s;
+    $("end").hidden = s.state !== "queued"; // leave the line
     s = await call("GET", `/sessions/${s.id}?wait=30s`);
   }
   return s;
