@@ -2,7 +2,7 @@ package lab
 
 // RetryDoomed runs the reaper's retry of environments left behind, for tests
 // that drive time by hand.
-func RetryDoomed(s *Service) { s.retryDoomed() }
+func RetryDoomed(s *Service) { s.retryDoomed(true) }
 
 // Waiters reports whether someone waits on the session's next change.
 func Waiters(s *Service, id string) bool {

@@ -267,3 +267,27 @@ func TestRecoveryDoesNotBlock(t *testing.T) {
 		return got.State == lab.Ready
 	})
 }
+
+// A reset whose old environment cannot be removed fails the session and
+// leaves the environment to the reaper; it still holds its place.
+func TestResetWhenTheOldEnvironmentStays(t *testing.T) {
+	rt := labtest.NewRuntime()
+	f := newFixture(t, lab.Config{MaxSessions: 1}, rt, nil)
+	ctx := context.Background()
+	s := f.ready(t, alice, "demo")
+	rt.SetDestroyFails(true, false)
+	attempts := rt.Attempts()
+	if _, err := f.svc.Reset(ctx, alice, s.ID); code(err) != lab.EConflict {
+		t.Fatalf("reset: %v, want a conflict", err)
+	}
+	if rt.Attempts() != attempts+1 {
+		t.Errorf("%d removal attempts during the reset, want 1", rt.Attempts()-attempts)
+	}
+	got := f.state(t, alice, s.ID)
+	if got.State != lab.Failed || !got.EnvLeft {
+		t.Errorf("after the reset: %s env_left=%v", got.State, got.EnvLeft)
+	}
+	if q, _, _ := f.svc.Create(ctx, "bob", "demo"); q.State != lab.Queued {
+		t.Errorf("bob: %s, want queued behind the environment left", q.State)
+	}
+}

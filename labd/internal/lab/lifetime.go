@@ -4,6 +4,7 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -90,7 +91,8 @@ func (s *Service) Reset(ctx context.Context, a Actor, id string) (*Session, erro
 	s.log.Info("session reset", "session", id, "lab", def.ID)
 	// The old environment goes first: the new one reuses the session's names.
 	if err := s.destroyEnv(id); err != nil {
-		s.fail(e, "the old environment could not be removed for the reset")
+		// Known to be there still: straight to the reaper, no second wait.
+		s.finish(e, Failed, "the old environment could not be removed for the reset", false)
 		return nil, Errorf(EConflict, "cannot reset: the old environment could not be removed; labd keeps trying, start the lab again later")
 	}
 	s.startProvision(e, def, false)
@@ -124,15 +126,12 @@ func (s *Service) Destroy(ctx context.Context, a Actor, id string) error {
 // the end. An environment that cannot be removed is left to the reaper,
 // which retries; until it is gone it counts against MaxSessions.
 func (s *Service) end(e *entry, reason string) {
-	s.finish(e, Ended, reason)
+	s.finish(e, Ended, reason, true)
 }
 
-// fail ends e as failed, its environment removed (or left to the reaper).
-func (s *Service) fail(e *entry, reason string) {
-	s.finish(e, Failed, reason)
-}
-
-func (s *Service) finish(e *entry, state State, reason string) {
+// finish records e's end in state; with destroy it first tries to remove the
+// environment, without it the environment is known to be there still.
+func (s *Service) finish(e *entry, state State, reason string, destroy bool) {
 	s.mu.Lock()
 	id := e.s.ID
 	if s.live[id] != e {
@@ -155,8 +154,12 @@ func (s *Service) finish(e *entry, state State, reason string) {
 		<-done
 	}
 	var err error
-	if !wasQueued {
+	switch {
+	case wasQueued: // nothing was made
+	case destroy:
 		err = s.destroyEnv(id)
+	default:
+		err = errors.New("environment left")
 	}
 	now := s.cfg.Now()
 	s.mu.Lock()
@@ -206,8 +209,9 @@ func doomBackoff(attempts int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-// retryDoomed tries again to remove the environments that are due.
-func (s *Service) retryDoomed() {
+// retryDoomed tries again to remove the environments that are due, in the
+// background unless wait: a wedged daemon must not hold up the reaper.
+func (s *Service) retryDoomed(wait bool) {
 	now := s.cfg.Now()
 	var due []string
 	s.mu.Lock()
@@ -218,6 +222,12 @@ func (s *Service) retryDoomed() {
 		}
 	}
 	s.mu.Unlock()
+	if !wait {
+		for _, id := range due {
+			s.background(func() { s.destroyDoomed(id) })
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	for _, id := range due {
 		wg.Go(func() { s.destroyDoomed(id) })
@@ -267,7 +277,7 @@ func (s *Service) reapLoop() {
 			return
 		case <-t.C:
 			s.Reap()
-			s.retryDoomed()
+			s.retryDoomed(false)
 			s.admitQueue()
 			s.refill()
 		}
