@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +180,47 @@ func TestClassEndReleasesPool(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the class ended: %d pool sessions, %d with containers", all, l.leftovers(t))
 		}
+	}
+}
+
+// TestStopMidProvisioningReprovisions: a labd stopped while a session's
+// setup outlasts the stop's grace leaves it provisioning; the next labd
+// removes what it left and provisions it again, under the same id, to ready.
+func TestStopMidProvisioningReprovisions(t *testing.T) {
+	needDocker(t)
+	dir := t.TempDir()
+	write := func(path, body string) {
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, "slow"), 0o755)
+	write("slow/lab.yaml", `id: slow
+title: {zh: 慢, en: Slow}
+duration: 5m
+nodes: [{name: node1, image: academy/tiny, memory: 32Mi, cpus: 0.1, pids: 16}]
+setup: [{node: node1, script: setup.sh, timeout: 2m}]
+steps: [{id: s, title: {zh: 步, en: Step}, text: s, check: {node: node1, run: "test -f /root/attempt"}, solution: setup.sh}]
+`)
+	// Each attempt leaves a mark in the node; a fresh node has none.
+	write("slow/setup.sh", "test -f /root/attempt && exit 9\ntouch /root/attempt\nsleep 25\n")
+	write("slow/s.zh.md", "步")
+	write("slow/s.en.md", "Step")
+	data, instance := t.TempDir(), instanceName(t)
+	first := startLabd(t, data, instance, dir)
+	tok := first.token(t, "alice", auth.Trainee)
+	var s session
+	if code := first.call(t, "POST", "/api/sessions", tok, map[string]string{"lab": "slow"}, &s); code != 201 {
+		t.Fatalf("create: %d %+v", code, s)
+	}
+	first.stop(t) // the setup outlasts the 20 s grace
+	second := startLabd(t, data, instance, dir)
+	second.call(t, "GET", "/api/sessions/"+s.ID, tok, nil, &s)
+	if s = second.waitSession(t, tok, s); s.State != "ready" {
+		t.Fatalf("after the restart: %s %q, want ready", s.State, s.Reason)
+	}
+	second.call(t, "DELETE", "/api/sessions/"+s.ID, tok, nil, nil)
+	if n := second.leftovers(t); n != 0 {
+		t.Errorf("%d sessions left with containers, bridges or volumes", n)
 	}
 }
