@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -59,5 +61,68 @@ func TestLabPageQueuedInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#pane-node1[data-state="connected"]`)); err != nil {
 		screenshot(t, ctx, "failed-queued-start")
 		t.Fatal(err)
+	}
+}
+
+// TestEndClassInBrowser: the lecturer console's End class button ends an
+// open class now.
+func TestEndClassInBrowser(t *testing.T) {
+	needDocker(t)
+	ctx := newBrowser(t)
+	if _, err := os.Stat("../site/public/en/lecturer/index.html"); err != nil {
+		t.Fatal("the site is not built: run make site (make test does)")
+	}
+	data := t.TempDir()
+	var out bytes.Buffer
+	err := userCmd(context.Background(), []string{"add", "--email", "lee@example.com", "--name", "Lee", "--role", "lecturer", "--password-stdin"},
+		func(k string) string {
+			if k == "LABD_DATA" {
+				return data
+			}
+			return ""
+		}, strings.NewReader("lee's long password\n"), &out, &out)
+	if err != nil {
+		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	l := startLabd(t, data, instanceName(t), "../labs", "--site", "../site/public")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/login/?next=%2Fen%2Flecturer%2F"),
+		chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", "lee@example.com"),
+		chromedp.SendKeys("#password", "lee's long password"),
+		chromedp.Click(`#login-form button[type=submit]`),
+		chromedp.WaitVisible("#classes-section"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leeID, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch("/api/me").then(r => r.json()).then(j => j.user.id)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lee := l.token(t, leeID, auth.Lecturer)
+	now := time.Now().UTC()
+	var c struct {
+		ID  string
+		End time.Time
+	}
+	if code := l.call(t, "POST", "/api/classes", lee, map[string]any{"title": "Week 49", "course": "linux",
+		"labs": []string{"linux-basics"}, "start": now, "end": now.Add(2 * time.Hour), "capacity": 5}, &c); code != 201 {
+		t.Fatalf("create class: %d", code)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(l.url+"/en/lecturer/#"+c.ID),
+		chromedp.WaitVisible("#end-class"),
+		evaluate(`window.confirm = () => true`),
+		chromedp.Click("#end-class"),
+		chromedp.WaitNotVisible("#end-class"),
+	)
+	if err != nil {
+		screenshot(t, ctx, "failed-end-class")
+		t.Fatal(err)
+	}
+	l.call(t, "GET", "/api/classes/"+c.ID, lee, nil, &c)
+	if c.End.After(time.Now()) {
+		t.Errorf("the class still ends at %s", c.End)
 	}
 }
