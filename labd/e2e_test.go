@@ -71,6 +71,8 @@ func startLabd(t *testing.T, data, instance, labsDir string, extra ...string) *l
 		t.Fatal(err)
 	}
 	l.rt = rt
+	// Sessions created before recovery ends queue; tests start from ready.
+	l.waitReady(t)
 	t.Cleanup(func() {
 		l.stop(t)
 		// A stopped labd leaves its sessions for the next one; tests leave nothing.
@@ -153,6 +155,7 @@ type session struct {
 	ID     string
 	State  string
 	Reason string
+	Queue  *struct{ Position int }
 	Steps  []struct {
 		ID     string
 		Passed bool
@@ -166,11 +169,33 @@ func (l *labd) startSession(t *testing.T, token, labID string) session {
 	if code := l.call(t, "POST", "/api/sessions", token, map[string]string{"lab": labID}, &s); code != 201 {
 		t.Fatalf("create %s: %d %+v", labID, code, s)
 	}
+	return l.waitSession(t, token, s)
+}
+
+// waitSession waits while s is queued or provisioning.
+func (l *labd) waitSession(t *testing.T, token string, s session) session {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
-	for s.State == "provisioning" && time.Now().Before(deadline) {
+	for (s.State == "provisioning" || s.State == "queued") && time.Now().Before(deadline) {
 		l.call(t, "GET", "/api/sessions/"+s.ID+"?wait=30s", token, nil, &s)
 	}
 	return s
+}
+
+// waitReady waits until /readyz answers 200: the previous labd's sessions
+// are adopted.
+func (l *labd) waitReady(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		var r struct{ Ready bool }
+		if l.call(t, "GET", "/readyz", "", nil, &r) == 200 && r.Ready {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("labd did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // readySession starts a session of labID and requires it to become ready.
@@ -329,6 +354,7 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	}
 
 	second := startLabd(t, data, instance, "../labs")
+	second.waitReady(t)
 	var got session
 	second.call(t, "GET", "/api/sessions/"+s.ID, tok, nil, &got)
 	if got.State != "ready" || !got.Steps[0].Passed {

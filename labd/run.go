@@ -295,10 +295,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
 		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg), OnDestroy: terms.EndSession,
 	}, catalog, rt, db)
+	// Recovery runs in the background: labd listens at once, /readyz says
+	// "sessions" unavailable until the previous labd's are adopted.
 	if err := svc.Start(ctx); err != nil {
 		return err
 	}
 	defer svc.Close()
+	ready["sessions"] = svc
 	classes := &class.Service{Store: db, Accounts: auth.RosterInvites{Accounts: accounts}, Labs: svc,
 		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
 	// Classes not ended get their lab capacity reserved again.

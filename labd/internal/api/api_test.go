@@ -56,6 +56,7 @@ func newTestServer(t testing.TB, cfg ...lab.Config) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
+	<-svc.Recovered() // an empty runtime and store: at once
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	tokens := auth.NewTokens(key)
 	terms := terminal.NewManager(rt, t.TempDir(), time.Minute, svc.Touch, nil)
@@ -295,13 +296,22 @@ func TestLimitsAnswer429(t *testing.T) {
 	if r.status != 429 || r.errorCode(t) != "limit_reached" || !strings.Contains(string(r.body), "already have 2") {
 		t.Errorf("per-user limit: %d %s", r.status, r.body)
 	}
+	// When alice's first session ends by itself: its idle timeout (20m).
+	if ra := r.header.Get("Retry-After"); ra != "1200" {
+		t.Errorf("per-user Retry-After %q, want 1200", ra)
+	}
 	ts.readySession(t, ts.token(t, "bob", auth.Trainee))
-	r = ts.do(t, "POST", "/api/sessions", ts.token(t, "carol", auth.Trainee), []byte(`{"lab":"demo"}`))
-	if r.status != 429 || r.errorCode(t) != "limit_reached" {
+	// Over the global limit: a place in line.
+	carol := ts.token(t, "carol", auth.Trainee)
+	r = ts.do(t, "POST", "/api/sessions", carol, []byte(`{"lab":"demo"}`))
+	var q sessionView
+	r.json(t, &q)
+	if r.status != 201 || q.State != lab.Queued || q.Queue == nil || q.Queue.Position != 1 || q.Queue.EstimateSeconds <= 0 {
 		t.Errorf("global limit: %d %s", r.status, r.body)
 	}
-	if ra := r.header.Get("Retry-After"); ra != "3600" {
-		t.Errorf("Retry-After %q, want 3600 (the first session's time limit)", ra)
+	// Leaving the line.
+	if r := ts.do(t, "DELETE", "/api/sessions/"+q.ID, carol, nil); r.status != 204 {
+		t.Errorf("leave the line: %d %s", r.status, r.body)
 	}
 }
 

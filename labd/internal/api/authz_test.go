@@ -185,7 +185,8 @@ func matrixFixtures() map[string]fixture {
 	f["POST /api/classes"] = fixture{access: lecturers, call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {
 		return "/api/classes", classBody("Matrix")
 	}}
-	for _, p := range []string{"GET /api/classes/{id}", "GET /api/classes/{id}/roster", "GET /api/classes/{id}/progress"} {
+	for _, p := range []string{"GET /api/classes/{id}", "GET /api/classes/{id}/roster", "GET /api/classes/{id}/progress",
+		"POST /api/classes/{id}/end"} {
 		f[p] = fixture{access: lecturers, call: classPath(strings.SplitN(p, " ", 2)[1]), reach: ownerOrAdmin, denied: 404}
 	}
 	f["POST /api/classes/{id}/certificates"] = fixture{access: lecturers, call: classPath("/api/classes/{id}/certificates"),

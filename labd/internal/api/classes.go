@@ -122,6 +122,21 @@ func (s *Server) getClass(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, newClassView(c))
 }
 
+// endClass ends a class now: its lab reservation is released (unclaimed
+// pool environments removed, capacity given back); trainees' running
+// sessions keep running.
+func (s *Server) endClass(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.classes()
+	if err != nil {
+		return err
+	}
+	c, err := svc.End(r.Context(), who(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newClassView(c))
+}
+
 type memberView struct {
 	Name      string    `json:"name"`
 	Email     string    `json:"email"`

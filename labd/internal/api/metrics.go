@@ -56,7 +56,7 @@ func (m *Metrics) Checked(labID string, d time.Duration, passed bool) {
 type sessionCollector struct{ labs *lab.Service }
 
 var (
-	sessionsDesc = prometheus.NewDesc("labd_sessions", "Live lab sessions by state (warm-pool sessions included).", []string{"state"}, nil)
+	sessionsDesc = prometheus.NewDesc("labd_sessions", "Lab sessions by state: queued, provisioning, ready (warm-pool sessions included), and ending (ended, environment not yet removed: it holds capacity).", []string{"state"}, nil)
 	poolDesc     = prometheus.NewDesc("labd_warm_pool_ready", "Ready lab sessions waiting in a lab's warm pool.", []string{"lab"}, nil)
 )
 

@@ -90,6 +90,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/classes/{id}/roster", Roles(auth.Lecturer, auth.Admin), s.getRoster},
 		{"GET", "/api/classes/{id}/progress", Roles(auth.Lecturer, auth.Admin), s.classProgress},
 		{"POST", "/api/classes/{id}/certificates", Roles(auth.Lecturer, auth.Admin), s.issueClassCertificates},
+		{"POST", "/api/classes/{id}/end", Roles(auth.Lecturer, auth.Admin), s.endClass},
 
 		// Certificates: anyone verifies; admins revoke, renew and reissue.
 		{"GET", "/api/certificates/{code}", Public, s.getCertificate},

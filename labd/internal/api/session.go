@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"time"
 
@@ -79,6 +80,19 @@ type sessionView struct {
 	EndedAt   time.Time         `json:"ended_at,omitzero"`
 	// ExtendLeft is how much longer extensions may still make the session, in seconds.
 	ExtendLeft int64 `json:"extend_left_seconds"`
+	// Queue is the place in line of a queued session.
+	Queue *queueView `json:"queue,omitempty"`
+	// Pool marks an unclaimed warm-pool session (admins see them).
+	Pool bool `json:"pool,omitempty"`
+	// EnvironmentLeft: ended, but its environment is still being removed
+	// (it holds capacity until then).
+	EnvironmentLeft bool `json:"environment_left,omitempty"`
+}
+
+type queueView struct {
+	Position int `json:"position"`
+	// EstimateSeconds is how long until the session should be ready; 0 when unknown.
+	EstimateSeconds int64 `json:"estimate_seconds"`
 }
 
 func (s *Server) newSessionView(sess *lab.Session) sessionView {
@@ -86,9 +100,13 @@ func (s *Server) newSessionView(sess *lab.Session) sessionView {
 		ID: sess.ID, Lab: sess.Lab, Owner: sess.Owner, State: sess.State, Reason: sess.Reason,
 		Nodes: []sessionNodeView{}, Steps: []stepView{},
 		CreatedAt: sess.Created, ReadyAt: sess.Ready, EndedAt: sess.Ended,
+		Pool: sess.Pool(), EnvironmentLeft: sess.EnvLeft,
 	}
-	if sess.State.Live() {
+	if sess.State.Live() && sess.State != lab.Queued {
 		v.ExpiresAt = sess.Expires
+	}
+	if q := sess.Queue; q != nil {
+		v.Queue = &queueView{Position: q.Position, EstimateSeconds: int64(math.Ceil(q.Estimate.Seconds()))}
 	}
 	def, ok := s.Labs.Catalog().Lab(sess.Lab)
 	if !ok {
@@ -162,7 +180,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
+	status := http.StatusCreated // queued too: it starts by itself
 	if !created {
 		status = http.StatusOK // the caller's live session of this lab
 	}
@@ -196,8 +214,8 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 const maxWait = 60 * time.Second
 
 // getSession returns a session. With ?wait=30s it waits (at most that long)
-// while the session is provisioning, so a client learns of "ready" at once
-// instead of polling.
+// while the session is queued or provisioning and returns when its state
+// changes, so a client learns of "ready" at once instead of polling.
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	a, err := s.watcherOf(r)

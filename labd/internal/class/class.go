@@ -52,6 +52,8 @@ type Store interface {
 	// there is an error).
 	AddMembers(ctx context.Context, class string, ms []Member) error
 	Members(ctx context.Context, class string) ([]Member, error)
+	// EndClass moves a class's end to at.
+	EndClass(ctx context.Context, id string, at time.Time) error
 }
 
 // Accounts is what classes need of user accounts.
@@ -66,6 +68,9 @@ type Accounts interface {
 // Labs is what classes need of the lab engine.
 type Labs interface {
 	Reserve(r lab.Reservation) error
+	// Release drops every reservation of a key: its unclaimed pool
+	// environments go now; claimed sessions keep running.
+	Release(key string)
 	Sessions(ctx context.Context, a lab.Actor, liveOnly bool) ([]*lab.Session, error)
 }
 
@@ -231,15 +236,44 @@ func (s *Service) Import(ctx context.Context, who Who, id string, csv []byte) ([
 	return invs, s.reserve(c, len(have)+len(rows))
 }
 
-// reserve sizes the class's labs' warm pools to its roster for its window.
+// reserve sizes the class's labs' warm pools to its roster for its window;
+// the roster's trainees take them ahead of anyone waiting.
 func (s *Service) reserve(c *Class, n int) error {
+	holds := func(ctx context.Context, user string) bool {
+		ms, err := s.members(ctx, c.ID)
+		if err != nil {
+			return false
+		}
+		return slices.ContainsFunc(ms, func(m Member) bool { return m.User == user })
+	}
 	for _, l := range c.Labs {
-		err := s.Labs.Reserve(lab.Reservation{Key: c.ID, Lab: l, Size: n, From: c.Start.Add(-warmLead), Until: c.End})
+		err := s.Labs.Reserve(lab.Reservation{Key: c.ID, Lab: l, Size: n, From: c.Start.Add(-warmLead), Until: c.End, Holds: holds})
 		if err != nil {
 			return fmt.Errorf("reserve %s for class %s: %w", l, c.ID, err)
 		}
 	}
 	return nil
+}
+
+// End ends a class now, before its window closes: its reservation is
+// dropped, so its labs' pools shrink at once and their unclaimed
+// environments are removed; trainees' sessions already started keep running
+// to their own limits. The class, its roster and progress stay. Ending an
+// ended class changes nothing.
+func (s *Service) End(ctx context.Context, who Who, id string) (*Class, error) {
+	c, err := s.Class(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if c.End.After(now) {
+		if err := s.Store.EndClass(ctx, id, now); err != nil {
+			return nil, err
+		}
+		c.End = now
+	}
+	s.Labs.Release(c.ID)
+	return c, nil
 }
 
 // Start reserves lab capacity for every class that has not ended, as a

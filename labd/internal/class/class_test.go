@@ -82,6 +82,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(labs.Close)
+	<-labs.Recovered() // an empty runtime and store: at once
 	acc := &accounts{users: map[string]string{}}
 	svc := &class.Service{Store: db, Accounts: acc, Labs: labs, Now: c.Now,
 		LabExists: func(id string) bool { _, ok := catalog.Lab(id); return ok }}
@@ -283,5 +284,58 @@ func TestProgressAndStuck(t *testing.T) {
 	}
 	if _, err := f.svc.Progress(ctx, class.Who{User: "other"}, c.ID, steps); lab.ErrorCodeOf(err) != lab.ENotFound {
 		t.Errorf("another lecturer sees the progress: %v", err)
+	}
+}
+
+// A class's trainees take its reserved environments; others do not. Ending
+// the class early releases them: the pool shrinks now, claimed sessions keep
+// running, and the class keeps its record with the new end.
+func TestReservedForTraineesAndEndEarly(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.class(t, 0, 10)
+	if _, err := f.svc.Import(ctx, lee, c.ID, []byte("Ada,ada@example.com\nBob,bob@example.com\n")); err != nil {
+		t.Fatal(err)
+	}
+	f.acc.users["ada@example.com"] = "u-ada"
+	poolIs(t, f.labs, "demo", 2)
+
+	// A stranger does not take a reserved environment: theirs is made.
+	zed, _, err := f.labs.Create(ctx, "u-zed", "demo")
+	if err != nil || zed.State != lab.Provisioning {
+		t.Fatalf("stranger: %+v %v", zed, err)
+	}
+	// A trainee does, at once; the pool keeps one for the other trainee.
+	ada, _, err := f.labs.Create(ctx, "u-ada", "demo")
+	if err != nil || ada.State != lab.Ready || ada.Reservation != c.ID {
+		t.Fatalf("trainee: %+v %v", ada, err)
+	}
+	f.labs.Reap()
+	poolIs(t, f.labs, "demo", 1)
+
+	if _, err := f.svc.End(ctx, class.Who{User: "other"}, c.ID); lab.ErrorCodeOf(err) != lab.ENotFound {
+		t.Errorf("another lecturer ends the class: %v", err)
+	}
+	f.clock.Add(time.Hour)
+	ended, err := f.svc.End(ctx, lee, c.ID)
+	if err != nil || !ended.End.Equal(f.clock.Now()) {
+		t.Fatalf("end: %+v %v", ended, err)
+	}
+	poolIs(t, f.labs, "demo", 0) // released now, not at the window's end
+	if s, _ := f.labs.Session(ctx, lab.Actor{User: "u-ada"}, ada.ID); s.State != lab.Ready {
+		t.Errorf("trainee's session after the class ended: %s", s.State)
+	}
+	stored, _ := f.svc.Class(ctx, lee, c.ID)
+	if !stored.End.Equal(f.clock.Now()) {
+		t.Errorf("stored end %s", stored.End)
+	}
+	// A restarted labd does not reserve for it again.
+	if err := f.svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poolIs(t, f.labs, "demo", 0)
+	// Ending again changes nothing.
+	if again, err := f.svc.End(ctx, lee, c.ID); err != nil || !again.End.Equal(ended.End) {
+		t.Errorf("end twice: %+v %v", again, err)
 	}
 }

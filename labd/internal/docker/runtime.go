@@ -34,7 +34,12 @@ const (
 	LabelSession = "academy.session"
 	LabelLab     = "academy.lab"
 	LabelNode    = "academy.node"
-	LabelOwner   = "academy.owner"
+	// LabelOwner is the user the environment was made for; empty on a
+	// warm-pool environment, and it stays empty after a trainee claims it
+	// (labels cannot change on a container): labd's database is the owner
+	// of record. LabelPool marks environments made for a warm pool.
+	LabelOwner = "academy.owner"
+	LabelPool  = "academy.pool"
 	// LabelAddress is the node's address on the session's bridge.
 	LabelAddress = "academy.address"
 	// LabelInstance names the labd that owns a resource, so labds (or test
@@ -89,16 +94,37 @@ func containerName(session, node string) string { return "academy-" + session + 
 
 func (r *Runtime) labels(spec lab.EnvSpec, node string) map[string]string {
 	l := map[string]string{LabelInstance: r.instance, LabelSession: spec.Session, LabelLab: spec.Lab, LabelOwner: spec.Owner}
+	if spec.Owner == "" {
+		l[LabelPool] = "true"
+	}
 	if node != "" {
 		l[LabelNode] = node
 	}
 	return l
 }
 
+// Deadlines for Engine calls whose caller gave none: a wedged container or
+// daemon must not hold labd forever (a forced remove once hung 18 minutes).
+const (
+	createTimeout  = 5 * time.Minute
+	destroyTimeout = 2 * time.Minute
+	listTimeout    = 30 * time.Second
+)
+
+// bounded is ctx with timeout d, unless it has a deadline already.
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // Create makes the session's bridge and its nodes' containers, and starts
 // and wires them; nodes are created and started in parallel. On error it
 // removes what it made.
 func (r *Runtime) Create(ctx context.Context, spec lab.EnvSpec) (env lab.Env, err error) {
+	ctx, cancel := bounded(ctx, createTimeout)
+	defer cancel()
 	defer func() {
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -408,6 +434,8 @@ func describe(node string, err error) error {
 // Destroy removes a session's containers (with their anonymous volumes), its
 // bridge and its volumes.
 func (r *Runtime) Destroy(ctx context.Context, session string) error {
+	ctx, cancel := bounded(ctx, destroyTimeout)
+	defer cancel()
 	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession+"="+session))
 	cs, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	if err != nil {
@@ -450,6 +478,8 @@ func (r *Runtime) Destroy(ctx context.Context, session string) error {
 
 // Sessions lists every session id found on a container, bridge or volume.
 func (r *Runtime) Sessions(ctx context.Context) ([]string, error) {
+	ctx, cancel := bounded(ctx, listTimeout)
+	defer cancel()
 	f := filters.NewArgs(filters.Arg("label", LabelInstance+"="+r.instance), filters.Arg("label", LabelSession))
 	seen := map[string]bool{}
 	var ids []string

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,8 @@ import (
 // Create starts a lab session of labID for owner. A user who already has a
 // live session of that lab gets it back (created is false). A ready
 // environment from the warm pool is handed out at once; otherwise the session
-// is provisioning when Create returns.
+// is provisioning when Create returns, or queued when every environment is
+// in use: it starts by itself when its turn comes.
 func (s *Service) Create(ctx context.Context, owner, labID string) (sess *Session, created bool, err error) {
 	def, ok := s.catalog.Lab(labID)
 	if !ok {
@@ -24,80 +26,85 @@ func (s *Service) Create(ctx context.Context, owner, labID string) (sess *Sessio
 		return nil, false, Errorf(EInvalid, "a lab session needs an owner")
 	}
 	now := s.cfg.Now()
+	key := s.reservationFor(ctx, owner, labID, now)
 
 	s.mu.Lock()
 	mine := 0
+	var firstEnd time.Time
 	for _, e := range s.live {
 		if e.s.Owner != owner {
 			continue
 		}
 		if e.s.Lab == labID {
-			snap := snapshot(e.s)
+			snap := s.viewLocked(e)
 			s.mu.Unlock()
 			return snap, false, nil
 		}
 		mine++
+		if t := s.endEstimateLocked(e, now); e.s.State != Queued && (firstEnd.IsZero() || t.Before(firstEnd)) {
+			firstEnd = t
+		}
 	}
 	if mine >= s.cfg.MaxPerUser {
 		s.mu.Unlock()
-		return nil, false, &Error{Code: ELimit, Message: fmt.Sprintf(
-			"you already have %d lab sessions running, the most one user may have; end one to start another", mine)}
-	}
-	if ids := s.pool[labID]; len(ids) > 0 {
-		id := ids[0]
-		s.pool[labID] = ids[1:]
-		e := s.live[id]
-		e.s.Owner = owner
-		e.s.Created = now
-		e.s.Ready = now
-		e.s.Activity = now
-		e.s.Expires = now.Add(def.TimeLimit.D())
-		snap := snapshot(e.s)
-		s.mu.Unlock()
-		if err := s.store.SaveSession(ctx, snap); err != nil {
-			s.log.Error("save claimed session", "session", id, "err", err)
-		}
-		s.log.Info("session claimed from warm pool", "session", id, "lab", labID, "owner", owner)
-		s.wg.Go(s.refill)
-		return snap, true, nil
-	}
-	if len(s.live) >= s.cfg.MaxSessions {
-		retry := s.nextExpiryLocked(now)
-		s.mu.Unlock()
-		msg := fmt.Sprintf("all %d lab environments are in use; please try again later", s.cfg.MaxSessions)
-		if retry > 0 {
-			msg = fmt.Sprintf("all %d lab environments are in use; one should free up within %s",
-				s.cfg.MaxSessions, retry.Round(time.Minute)+time.Minute)
+		msg := fmt.Sprintf("you already have %d lab sessions, the most one user may have; end one to start another", mine)
+		var retry time.Duration
+		if !firstEnd.IsZero() {
+			retry = max(firstEnd.Sub(now), time.Second)
+			msg += fmt.Sprintf(" (your first one ends by itself within %s if left idle)", roundUp(retry))
 		}
 		return nil, false, &Error{Code: ELimit, Message: msg, RetryAfter: retry}
 	}
+	if e := s.claimLocked(labID, owner, key, now); e != nil {
+		snap := snapshot(e.s)
+		s.mu.Unlock()
+		if err := s.store.SaveSession(ctx, snap); err != nil {
+			s.log.Error("save claimed session", "session", snap.ID, "err", err)
+		}
+		s.log.Info("session claimed from warm pool", "session", snap.ID, "lab", labID, "owner", owner, "reservation", key)
+		s.background(s.refill)
+		return snap, true, nil
+	}
+	// A trainee whose class reserved this lab uses the reserved capacity,
+	// ahead of the line; anyone else starts only when nobody is waiting.
+	member := key != "" && s.unclaimedLocked(key, labID) > 0
+	reserved := member && s.adopted && s.usedLocked() < s.cfg.MaxSessions
+	admitted := reserved || s.adopted && len(s.queue) == 0 && s.admitLocked(def)
 	e := s.newEntryLocked(def, owner, now)
-	snap := snapshot(e.s)
+	if member {
+		// Queued or not, the trainee holds one of the reservation's places.
+		e.s.Reservation = key
+	}
+	if !admitted {
+		e.s.State = Queued
+		s.queue = append(s.queue, e.s.ID)
+	}
+	snap := s.viewLocked(e)
 	s.mu.Unlock()
 
 	if err := s.store.SaveSession(ctx, snap); err != nil {
 		s.mu.Lock()
 		delete(s.live, snap.ID)
+		s.queue = slices.DeleteFunc(s.queue, func(x string) bool { return x == snap.ID })
 		s.mu.Unlock()
 		return nil, false, fmt.Errorf("save session: %w", err)
 	}
+	if snap.State == Queued {
+		s.log.Info("session queued", "session", snap.ID, "lab", labID, "owner", owner, "position", snap.Queue.Position)
+		return snap, true, nil
+	}
 	s.log.Info("session created", "session", snap.ID, "lab", labID, "owner", owner)
-	s.startProvision(e, def)
+	s.startProvision(e, def, false)
 	return snap, true, nil
 }
 
-// nextExpiryLocked is how long until the first claimed session reaches its limit.
-func (s *Service) nextExpiryLocked(now time.Time) time.Duration {
-	var first time.Time
-	for _, e := range s.live {
-		if e.s.Owner != "" && e.s.State == Ready && (first.IsZero() || e.s.Expires.Before(first)) {
-			first = e.s.Expires
-		}
+// roundUp rounds a wait up to the minute (seconds under a minute), so an
+// estimate is never shorter than the truth by rounding.
+func roundUp(d time.Duration) time.Duration {
+	if d < time.Minute {
+		return d.Round(time.Second) + time.Second
 	}
-	if first.IsZero() || first.Before(now) {
-		return 0
-	}
-	return first.Sub(now)
+	return (d + time.Minute - 1).Truncate(time.Minute)
 }
 
 func (s *Service) newEntryLocked(def *Definition, owner string, now time.Time) *entry {
@@ -113,22 +120,39 @@ func (s *Service) newEntryLocked(def *Definition, owner string, now time.Time) *
 	return e
 }
 
-// startProvision builds e's environment in the background.
-func (s *Service) startProvision(e *entry, def *Definition) {
-	ctx, stop := context.WithCancel(s.ctx)
+// background runs f tracked by Close, unless the service is closing.
+func (s *Service) background(f func()) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Go(f)
+}
+
+// startProvision builds e's environment in the background; with clean it
+// first removes what a previous attempt left (a labd stopped meanwhile).
+func (s *Service) startProvision(e *entry, def *Definition, clean bool) {
+	ctx, stop := context.WithCancel(s.provCtx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	e.stop = stop
 	e.done = make(chan struct{})
 	done := e.done
-	s.mu.Unlock()
-	s.wg.Go(func() {
+	if s.closed {
+		// Left provisioning in the store: the next labd provisions it.
+		stop()
+		close(done)
+		return
+	}
+	s.provWG.Go(func() {
 		defer close(done)
 		defer stop()
-		s.provision(ctx, e, def)
+		s.provision(ctx, e, def, clean)
 	})
 }
 
-func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
+func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clean bool) {
 	start := s.cfg.Now()
 	s.mu.Lock()
 	id, owner := e.s.ID, e.s.Owner
@@ -146,43 +170,69 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
-	env, err := s.rt.Create(ctx, EnvSpec{Session: id, Lab: def.ID, Owner: owner, Nodes: def.Nodes})
-	if err == nil {
-		err = s.setup(ctx, id, def)
-		if err == nil && len(def.Steps) > 0 {
-			err = s.applyFaults(ctx, id, def.Steps[0])
+	var env Env
+	var err error
+	if clean {
+		if derr := s.destroyEnv(id); derr != nil {
+			err = fmt.Errorf("could not remove what the last attempt left: %w", derr)
 		}
-		if err == nil {
-			err = s.enterFirst(ctx, e, def)
-		}
-		if err != nil {
-			s.destroyEnv(id)
-		}
-	} else {
-		err = fmt.Errorf("could not start the lab's nodes: %w", err)
 	}
+	envLeft := err != nil
+	if err == nil {
+		env, err = s.rt.Create(ctx, EnvSpec{Session: id, Lab: def.ID, Owner: owner, Nodes: def.Nodes})
+		if err == nil {
+			err = s.setup(ctx, id, def)
+			if err == nil && len(def.Steps) > 0 {
+				err = s.applyFaults(ctx, id, def.Steps[0])
+			}
+			if err == nil {
+				err = s.enterFirst(ctx, e, def)
+			}
+			if err != nil && s.provCtx.Err() == nil {
+				envLeft = s.destroyEnv(id) != nil
+			}
+		} else {
+			err = fmt.Errorf("could not start the lab's nodes: %w", err)
+		}
+	}
+	if err != nil && s.provCtx.Err() != nil {
+		// labd is stopping: the session stays provisioning in the store and
+		// the next labd provisions it again from scratch.
+		s.log.Info("provisioning left to the next labd", "session", id, "lab", def.ID)
+		return
+	}
+	took := s.cfg.Now().Sub(start)
 	if s.cfg.Metrics != nil {
-		s.cfg.Metrics.Provisioned(def.ID, s.cfg.Now().Sub(start), err)
+		s.cfg.Metrics.Provisioned(def.ID, took, err)
 	}
 
 	now := s.cfg.Now()
 	s.mu.Lock()
+	if err == nil {
+		s.provTime[def.ID] = took
+	}
 	if s.live[id] != e {
 		// Ended meanwhile: end records it, but may have removed the
 		// environment before this provisioning made it.
 		s.mu.Unlock()
 		if err == nil {
-			s.destroyEnv(id)
+			if derr := s.destroyEnv(id); derr != nil {
+				s.mu.Lock()
+				e.s.EnvLeft = true
+				s.doomLocked(e.s, now)
+				snap := snapshot(e.s)
+				s.mu.Unlock()
+				s.save(snap)
+			}
 		}
 		return
 	}
 	if err != nil {
 		e.s.State, e.s.Reason, e.s.Ended = Failed, err.Error(), now
-		if s.ctx.Err() != nil {
-			e.s.Reason = "labd stopped while the session was starting"
-			s.log.Info("provisioning stopped: labd is closing", "session", id, "lab", def.ID)
-		} else {
-			s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+		s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+		if envLeft {
+			e.s.EnvLeft = true
+			s.doomLocked(e.s, now)
 		}
 	} else {
 		// The time limit runs from the first ready; a reset does not renew it.
@@ -191,14 +241,12 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 		}
 		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
 		e.s.Activity = now
-		s.log.Info("session ready", "session", id, "lab", def.ID, "took", now.Sub(start).Round(time.Millisecond))
+		s.log.Info("session ready", "session", id, "lab", def.ID, "took", took.Round(time.Millisecond))
 	}
 	snap := snapshot(e.s)
 	s.mu.Unlock()
 	// Stored before anyone is told, so a reader never sees an older state.
-	if err := s.store.SaveSession(context.WithoutCancel(ctx), snap); err != nil {
-		s.log.Error("save session", "session", id, "err", err)
-	}
+	s.save(snap)
 	s.mu.Lock()
 	if s.live[id] == e {
 		if e.s.Owner == "" {
@@ -207,6 +255,10 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 				s.poolWait[def.ID] = now.Add(30 * time.Second)
 			} else {
 				s.pool[def.ID] = append(s.pool[def.ID], id)
+				if len(s.pool[def.ID]) > s.poolWantLocked(def.ID, now) {
+					// Its reservation went while it was being made.
+					defer s.background(s.shrinkPools)
+				}
 			}
 		}
 		if err != nil {
@@ -215,6 +267,18 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition) {
 	}
 	s.notifyLocked(e)
 	s.mu.Unlock()
+	if err != nil {
+		s.admitQueue()
+	}
+}
+
+// save stores a session, not bound to any caller's context.
+func (s *Service) save(snap *Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.store.SaveSession(ctx, snap); err != nil {
+		s.log.Error("save session", "session", snap.ID, "err", err)
+	}
 }
 
 // setup runs the lab's setup actions in order; a script on several nodes
@@ -265,14 +329,18 @@ func (s *Service) notifyLocked(e *entry) {
 	e.changed = make(chan struct{})
 }
 
-// destroyEnv removes a session's environment, not bound to any caller's context.
-func (s *Service) destroyEnv(id string) {
+// destroyEnv removes a session's environment, not bound to any caller's
+// context but within DestroyTimeout. A caller that gets an error hands the
+// session to the reaper (doomLocked), which retries.
+func (s *Service) destroyEnv(id string) error {
 	if s.cfg.OnDestroy != nil {
 		s.cfg.OnDestroy(id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DestroyTimeout)
 	defer cancel()
-	if err := s.rt.Destroy(ctx, id); err != nil {
+	err := s.rt.Destroy(ctx, id)
+	if err != nil {
 		s.log.Error("destroy environment", "session", id, "err", err)
 	}
+	return err
 }

@@ -3,6 +3,7 @@ package lab
 // Warm pools and class reservations.
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -20,13 +21,23 @@ func (s *Service) refill() {
 	}
 	var jobs []job
 	s.mu.Lock()
+	if !s.adopted {
+		// Recovery fills the pools once it knows what the last labd left.
+		s.mu.Unlock()
+		return
+	}
 	for _, labID := range s.poolLabsLocked() {
 		want := s.poolWantLocked(labID, now)
 		def, ok := s.catalog.Lab(labID)
 		if !ok || now.Before(s.poolWait[labID]) {
 			continue
 		}
-		for len(s.pool[labID])+s.filling[labID] < want && len(s.live) < s.cfg.MaxSessions {
+		// While people wait in line, only reserved environments are made:
+		// a spare one would take capacity from the line.
+		if len(s.queue) > 0 {
+			want = min(want, s.reservedUnclaimedLocked(labID, now))
+		}
+		for len(s.pool[labID])+s.filling[labID] < want && s.usedLocked() < s.cfg.MaxSessions {
 			e := s.newEntryLocked(def, "", now)
 			s.filling[labID]++
 			jobs = append(jobs, job{e, def})
@@ -37,7 +48,7 @@ func (s *Service) refill() {
 		if err := s.store.SaveSession(s.ctx, snapshot(j.e.s)); err != nil {
 			s.log.Error("save pool session", "err", err)
 		}
-		s.startProvision(j.e, j.def)
+		s.startProvision(j.e, j.def, false)
 	}
 }
 
@@ -46,9 +57,14 @@ func (s *Service) refill() {
 type Reservation struct {
 	Key         string // who reserves, e.g. a class id
 	Lab         string
-	Size        int // ready environments wanted; 0 cancels
+	Size        int // environments held, one per trainee; 0 cancels
 	From, Until time.Time
+	// Holds says whether a user is one of the reservation's trainees: they
+	// take its environments ahead of the line. Nil: everyone is.
+	Holds func(ctx context.Context, user string) bool
 }
+
+func (r Reservation) open(now time.Time) bool { return !now.Before(r.From) && now.Before(r.Until) }
 
 // Reserve records r, replacing the key's earlier reservation of the lab.
 // The pool grows now if r's window is open, and shrinks after it closes.
@@ -59,6 +75,9 @@ func (s *Service) Reserve(r Reservation) error {
 	if r.Size < 0 || !r.Until.After(r.From) {
 		return Errorf(EInvalid, "a reservation needs a size ≥ 0 and a window that ends after it starts")
 	}
+	if r.Holds == nil {
+		r.Holds = func(context.Context, string) bool { return true }
+	}
 	s.mu.Lock()
 	if r.Size == 0 {
 		delete(s.reserved, [2]string{r.Key, r.Lab})
@@ -68,6 +87,21 @@ func (s *Service) Reserve(r Reservation) error {
 	s.mu.Unlock()
 	s.refill()
 	return nil
+}
+
+// Release drops every reservation of key (a class ended early): its pools
+// shrink now, their unclaimed environments are removed, and sessions its
+// trainees claimed keep running.
+func (s *Service) Release(key string) {
+	s.mu.Lock()
+	for k := range s.reserved {
+		if k[0] == key {
+			delete(s.reserved, k)
+		}
+	}
+	s.mu.Unlock()
+	s.shrinkPools()
+	s.admitQueue()
 }
 
 // poolLabsLocked lists the labs that have or may want a pool, sorted.
@@ -92,13 +126,8 @@ func (s *Service) poolLabsLocked() []string {
 	return out
 }
 
-// poolWantLocked is a lab's pool size at now: configured plus reserved.
+// poolWantLocked is a lab's pool size at now: configured plus what open
+// reservations hold for trainees who have not started yet.
 func (s *Service) poolWantLocked(labID string, now time.Time) int {
-	n := s.cfg.WarmPool[labID]
-	for k, r := range s.reserved {
-		if k[1] == labID && !now.Before(r.From) && now.Before(r.Until) {
-			n += r.Size
-		}
-	}
-	return n
+	return s.cfg.WarmPool[labID] + s.reservedUnclaimedLocked(labID, now)
 }

@@ -7,7 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"fmt"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -28,6 +28,15 @@ type Config struct {
 	// OnDestroy is called before a session's environment is removed (it
 	// ended, was reset or failed): the terminals end their shells.
 	OnDestroy func(session string)
+	// Admission decides whether a new environment may start; default
+	// CountAdmission{MaxSessions}.
+	Admission Admission
+	// DestroyTimeout bounds one attempt to remove an environment; one that
+	// fails is retried by the reaper with backoff. Default 1m.
+	DestroyTimeout time.Duration
+	// StopGrace is how long Close lets provisioning finish before leaving
+	// it to the next labd, which provisions it again. Default 30s.
+	StopGrace time.Duration
 }
 
 // Metrics receives the figures the service measures; the API exports them.
@@ -45,8 +54,9 @@ type Actor struct {
 	Oversees []string
 }
 
+// sees: an admin sees every session, warm-pool ones included.
 func (a Actor) sees(owner string) bool {
-	return owner != "" && (a.SeeAll || owner == a.User || slices.Contains(a.Oversees, owner))
+	return a.SeeAll || owner != "" && (owner == a.User || slices.Contains(a.Oversees, owner))
 }
 
 // Service runs lab sessions: it provisions them on a Runtime, keeps them in a
@@ -67,10 +77,27 @@ type Service struct {
 	poolWait map[string]time.Time // lab -> no refill before (after a failure)
 	// reserved grows pools for classes, by key and lab.
 	reserved map[[2]string]Reservation
+	// queue holds the ids of queued sessions (in live), first in line first.
+	queue []string
+	// doomed are ended sessions whose environment still exists: the reaper
+	// retries removing them, and they count against MaxSessions.
+	doomed map[string]*doom
+	// provTime is the latest provisioning time per lab, for estimates.
+	provTime map[string]time.Duration
+	// adopted is set once recovery knows what the previous labd left:
+	// until then new sessions queue. recovered is closed when it is done.
+	adopted   bool
+	recovered chan struct{}
+	// closed is set by Close: no background work starts after it.
+	closed bool
 
 	ctx    context.Context // background work; cancelled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// provCtx is provisioning's: cancelled by Close after StopGrace.
+	provCtx    context.Context
+	provCancel context.CancelFunc
+	provWG     sync.WaitGroup
+	wg         sync.WaitGroup
 }
 
 // entry is a live session and what goes with it in memory.
@@ -78,6 +105,8 @@ type entry struct {
 	s *Session
 	// changed is closed (and replaced) whenever the session changes state.
 	changed chan struct{}
+	// waiters counts calls to Wait blocked on changed (for tests).
+	waiters int
 	// stop cancels provisioning; done is closed when provisioning returns.
 	stop context.CancelFunc
 	done chan struct{}
@@ -106,33 +135,78 @@ func NewService(cfg Config, catalog *Catalog, rt Runtime, store Store) *Service 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Admission == nil {
+		cfg.Admission = CountAdmission{Max: cfg.MaxSessions}
+	}
+	if cfg.DestroyTimeout == 0 {
+		cfg.DestroyTimeout = time.Minute
+	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = 20 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	provCtx, provCancel := context.WithCancel(context.Background())
 	return &Service{
 		cfg: cfg, catalog: catalog, rt: rt, store: store, log: cfg.Log,
 		live: map[string]*entry{}, pool: map[string][]string{},
 		filling: map[string]int{}, poolWait: map[string]time.Time{}, reserved: map[[2]string]Reservation{},
-		ctx: ctx, cancel: cancel,
+		doomed: map[string]*doom{}, provTime: map[string]time.Duration{}, recovered: make(chan struct{}),
+		ctx: ctx, cancel: cancel, provCtx: provCtx, provCancel: provCancel,
 	}
 }
 
 // Catalog returns the labs the service runs.
 func (s *Service) Catalog() *Catalog { return s.catalog }
 
-// Start adopts the sessions a previous labd left running, removes orphans,
-// fills the warm pools and starts the reaper.
+// Start begins, in the background, to adopt the sessions a previous labd
+// left running and remove orphans; then it fills the warm pools, admits the
+// queue and starts the reaper. It never blocks on the runtime: sessions
+// created meanwhile queue, and Ping reports not ready until recovery is done.
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.recover(ctx); err != nil {
-		return fmt.Errorf("recover sessions: %w", err)
-	}
-	s.refill()
-	s.wg.Go(s.reapLoop)
+	s.wg.Go(func() {
+		s.recoverLoop()
+		if s.ctx.Err() != nil {
+			return
+		}
+		s.refill()
+		s.admitQueue()
+		s.reapLoop()
+	})
 	return nil
 }
 
-// Close stops background work and waits for it. Running sessions are left
-// running: the next labd adopts them.
+// Recovered is closed once the previous labd's sessions are adopted and its
+// orphans removed (or handed to the reaper to retry).
+func (s *Service) Recovered() <-chan struct{} { return s.recovered }
+
+// Ping reports whether recovery has finished, for /readyz.
+func (s *Service) Ping(ctx context.Context) error {
+	select {
+	case <-s.recovered:
+		return nil
+	default:
+		return errors.New("still adopting the previous labd's lab sessions")
+	}
+}
+
+// Close stops background work and waits for it. Provisioning gets
+// StopGrace to finish; what does not is left to the next labd, which
+// provisions it again. Running sessions are left running: the next labd
+// adopts them.
 func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
+	done := make(chan struct{})
+	go func() { s.provWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.StopGrace):
+		s.log.Info("labd stopping: provisioning left to the next start")
+	}
+	s.provCancel()
+	s.provWG.Wait()
 	s.wg.Wait()
 }
 
@@ -147,7 +221,17 @@ func snapshot(s *Session) *Session {
 	c := *s
 	c.Nodes = slices.Clone(s.Nodes)
 	c.Steps = slices.Clone(s.Steps)
+	c.Queue = nil
 	return &c
+}
+
+// viewLocked is a snapshot of e with its place in line when it is queued.
+func (s *Service) viewLocked(e *entry) *Session {
+	c := snapshot(e.s)
+	if c.State == Queued {
+		c.Queue = s.placeLocked(e, s.cfg.Now())
+	}
+	return c
 }
 
 // visible returns the live entry of id if actor may see it, or the stored
@@ -157,7 +241,7 @@ func (s *Service) visible(ctx context.Context, a Actor, id string) (*entry, *Ses
 	s.mu.Lock()
 	e, ok := s.live[id]
 	if ok && a.sees(e.s.Owner) {
-		snap := snapshot(e.s)
+		snap := s.viewLocked(e)
 		s.mu.Unlock()
 		return e, snap, nil
 	}
@@ -181,27 +265,29 @@ func (s *Service) Session(ctx context.Context, a Actor, id string) (*Session, er
 	return sess, err
 }
 
-// Wait returns the session once it is no longer provisioning, or when ctx ends
-// (then with its current state and no error).
+// Wait returns the session once it is neither queued nor provisioning, when
+// it changes state, or when ctx ends (then with its current state and no
+// error).
 func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error) {
-	for {
-		e, sess, err := s.visible(ctx, a, id)
-		if err != nil || e == nil || sess.State != Provisioning {
-			return sess, err
-		}
-		s.mu.Lock()
-		ch := e.changed
-		stillProvisioning := e.s.State == Provisioning
-		s.mu.Unlock()
-		if !stillProvisioning {
-			continue
-		}
+	e, sess, err := s.visible(ctx, a, id)
+	if err != nil || e == nil || (sess.State != Provisioning && sess.State != Queued) {
+		return sess, err
+	}
+	s.mu.Lock()
+	ch := e.changed
+	unchanged := e.s.State == sess.State
+	e.waiters++
+	s.mu.Unlock()
+	if unchanged {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return sess, nil
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.waiters--
+	return s.viewLocked(e), nil
 }
 
 // Sessions lists the sessions a may see, newest first: live ones from memory,
@@ -218,12 +304,23 @@ func (s *Service) Sessions(ctx context.Context, a Actor, liveOnly bool) ([]*Sess
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := stored[:0]
+	listed := map[string]bool{}
 	for _, st := range stored {
 		if e, ok := s.live[st.ID]; ok {
-			st = snapshot(e.s)
+			st = s.viewLocked(e)
 		}
-		if st.Owner != "" {
+		if a.sees(st.Owner) {
 			out = append(out, st)
+			listed[st.ID] = true
+		}
+	}
+	// An admin's live list also shows what still holds capacity after it
+	// ended: environments the reaper is still trying to remove.
+	if liveOnly && a.SeeAll {
+		for id, d := range s.doomed {
+			if !listed[id] && d.s != nil {
+				out = append(out, snapshot(d.s))
+			}
 		}
 	}
 	return out, nil
@@ -231,6 +328,8 @@ func (s *Service) Sessions(ctx context.Context, a Actor, liveOnly bool) ([]*Sess
 
 func stateError(sess *Session, action string) error {
 	switch sess.State {
+	case Queued:
+		return Errorf(EConflict, "cannot %s: the lab session is waiting in line to start", action)
 	case Provisioning:
 		return Errorf(EConflict, "cannot %s: the lab session is still starting", action)
 	case Failed:
@@ -244,11 +343,12 @@ func stateError(sess *Session, action string) error {
 	}
 }
 
-// Stats counts live sessions by state and ready pool sessions by lab.
+// Stats counts live sessions by state (and, as "ending", ended sessions
+// whose environment is still being removed) and ready pool sessions by lab.
 func (s *Service) Stats() (byState map[State]int, pool map[string]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	byState = map[State]int{Provisioning: 0, Ready: 0}
+	byState = map[State]int{Queued: 0, Provisioning: 0, Ready: 0, "ending": len(s.doomed)}
 	for _, e := range s.live {
 		byState[e.s.State]++
 	}

@@ -61,6 +61,11 @@ func newFixture(t *testing.T, cfg lab.Config, rt *labtest.Runtime, db *sqlite.DB
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
+	select {
+	case <-svc.Recovered():
+	case <-time.After(10 * time.Second):
+		t.Fatal("recovery did not finish")
+	}
 	return &fixture{svc: svc, rt: rt, db: db, clock: c}
 }
 
@@ -209,10 +214,15 @@ func TestLimits(t *testing.T) {
 	if !errors.As(err, &le) || le.Code != lab.ELimit || !strings.Contains(le.Message, "already have 2") {
 		t.Errorf("per-user limit: %v", err)
 	}
+	// Retry-After: when alice's first session ends by itself (idle, 20m).
+	if le == nil || le.RetryAfter != 20*time.Minute {
+		t.Errorf("per-user limit: retry after %v, want 20m", le)
+	}
 	f.ready(t, bob, "demo")
-	_, _, err = f.svc.Create(ctx, "carol", "demo")
-	if !errors.As(err, &le) || le.Code != lab.ELimit || le.RetryAfter != time.Hour {
-		t.Errorf("global limit: %+v", err)
+	// Over the global limit: a place in line, not an error.
+	q, created, err := f.svc.Create(ctx, "carol", "demo")
+	if err != nil || !created || q.State != lab.Queued || q.Queue == nil || q.Queue.Position != 1 {
+		t.Errorf("global limit: %+v %v", q, err)
 	}
 	if _, _, err := f.svc.Create(ctx, "carol", "nope"); code(err) != lab.ENotFound {
 		t.Errorf("unknown lab: %v", err)
@@ -295,9 +305,12 @@ func TestWarmPool(t *testing.T) {
 		}
 	}
 	waitPool(2)
-	// Pool sessions are nobody's: not listed, not visible.
-	if list, _ := f.svc.Sessions(ctx, admin, false); len(list) != 0 {
-		t.Errorf("admin lists %d sessions, want 0 (pool sessions are hidden)", len(list))
+	// Pool sessions are nobody's: an admin sees them, marked; users do not.
+	if list, _ := f.svc.Sessions(ctx, admin, true); len(list) != 2 || !list[0].Pool() || !list[1].Pool() {
+		t.Errorf("admin lists %d sessions, want the 2 pool sessions", len(list))
+	}
+	if list, _ := f.svc.Sessions(ctx, alice, true); len(list) != 0 {
+		t.Errorf("alice lists %d sessions, want none", len(list))
 	}
 	s, created, err := f.svc.Create(ctx, "alice", "demo")
 	if err != nil || !created || s.State != lab.Ready || s.Owner != "alice" {
@@ -333,7 +346,7 @@ func TestRecovery(t *testing.T) {
 	defer db.Close()
 	ctx := context.Background()
 
-	first := newFixture(t, lab.Config{WarmPool: map[string]int{"other": 1}}, rt, db)
+	first := newFixture(t, lab.Config{WarmPool: map[string]int{"other": 1}, StopGrace: 50 * time.Millisecond}, rt, db)
 	kept := first.ready(t, alice, "demo")
 	first.svc.Check(ctx, alice, kept.ID, "one")
 	rt.Exec(ctx, kept.ID, "node1", lab.Command{Script: "touch two"})
@@ -372,17 +385,20 @@ func TestRecovery(t *testing.T) {
 	if s, _ := second.svc.Session(ctx, bob, lost.ID); s.State != lab.Ended || !strings.Contains(s.Reason, "lost") {
 		t.Errorf("lost session: %s %q", s.State, s.Reason)
 	}
-	if s, _ := second.svc.Session(ctx, lab.Actor{User: "carol"}, stuck.ID); s.State != lab.Failed {
-		t.Errorf("session caught provisioning: %s %q", s.State, s.Reason)
+	// The session caught provisioning is provisioned again, same id.
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if s, _ := second.svc.Wait(wctx, lab.Actor{User: "carol"}, stuck.ID); s.State != lab.Ready {
+		t.Errorf("session caught provisioning: %s %q, want ready", s.State, s.Reason)
 	}
 	ids, _ := rt.Sessions(ctx)
-	if slices.Contains(ids, "orphan") || slices.Contains(ids, stuck.ID) {
-		t.Errorf("runtime still has %v", ids)
+	if slices.Contains(ids, "orphan") || !slices.Contains(ids, stuck.ID) {
+		t.Errorf("runtime has %v", ids)
 	}
 	// The pool session from before is adopted, not duplicated.
 	_, pool := second.svc.Stats()
-	if pool["other"] != 1 || len(ids) != 2 {
-		t.Errorf("pool %d, runtime sessions %v (want the kept one and one pool session)", pool["other"], ids)
+	if pool["other"] != 1 || len(ids) != 3 {
+		t.Errorf("pool %d, runtime sessions %v (want the kept one, carol's and one pool session)", pool["other"], ids)
 	}
 }
 
@@ -397,6 +413,7 @@ func TestFaultsAtStepEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
+	<-svc.Recovered()
 	ctx := context.Background()
 	s, _, _ := svc.Create(ctx, "alice", "faulty")
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)

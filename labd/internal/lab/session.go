@@ -11,14 +11,15 @@ import (
 type State string
 
 const (
+	Queued       State = "queued"       // waiting in line for capacity; starts by itself
 	Provisioning State = "provisioning" // containers starting, setup running
 	Ready        State = "ready"        // the trainee can work
 	Failed       State = "failed"       // provisioning failed; Reason says why
 	Ended        State = "ended"        // destroyed: by the user, the time limit or the idle timeout
 )
 
-// Live reports whether the session holds (or is building) an environment.
-func (s State) Live() bool { return s == Provisioning || s == Ready }
+// Live reports whether the session holds, is building or waits for an environment.
+func (s State) Live() bool { return s == Queued || s == Provisioning || s == Ready }
 
 // Session is one user's running instance of a lab.
 type Session struct {
@@ -37,7 +38,26 @@ type Session struct {
 	// Activity is the last sign of the trainee (a check, terminal input).
 	Activity time.Time
 	Ended    time.Time
+	// Reservation is the key (a class) whose reserved pool environment the
+	// session was claimed from; it counts against that reservation.
+	Reservation string
+	// EnvLeft: the session has ended or failed but its environment could not
+	// be removed yet; it still counts against MaxSessions while the reaper
+	// retries.
+	EnvLeft bool
+	// Queue is the session's place in line while it is queued (not stored).
+	Queue *Place
 }
+
+// Place is a queued session's place in line.
+type Place struct {
+	Position int // 1 is next
+	// Estimate is how long until it is expected to be ready; 0 when unknown.
+	Estimate time.Duration
+}
+
+// Pool reports whether the session is an unclaimed warm-pool environment.
+func (s *Session) Pool() bool { return s.Owner == "" }
 
 // NodeAddr is where a node of a session runs.
 type NodeAddr struct {
@@ -145,7 +165,7 @@ type Filter struct {
 	Owner string // "" for any
 	// Owners, when not empty, also admits these owners (with Owner: either).
 	Owners []string
-	Live   bool // only provisioning or ready
+	Live   bool // only queued, provisioning or ready
 	Limit  int  // 0 for no limit
 }
 

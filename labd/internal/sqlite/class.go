@@ -124,3 +124,12 @@ func isConstraint(err error) bool {
 	// SQLITE_CONSTRAINT is 19; extended codes keep it in the low byte.
 	return errors.As(err, &e) && e.Code()&0xff == 19
 }
+
+// EndClass moves a class's end to at (a class ended early).
+func (db *DB) EndClass(ctx context.Context, id string, at time.Time) error {
+	_, err := db.db.ExecContext(ctx, `UPDATE classes SET end_at = ? WHERE id = ?`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("end class %s: %w", id, err)
+	}
+	return nil
+}

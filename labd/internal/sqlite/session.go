@@ -35,13 +35,15 @@ func (db *DB) SaveSession(ctx context.Context, s *lab.Session) error {
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `
-		INSERT INTO sessions (id, lab, owner, state, reason, created_at, ready_at, expires_at, extended, activity_at, ended_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO sessions (id, lab, owner, state, reason, created_at, ready_at, expires_at, extended, activity_at, ended_at,
+			reservation, env_left)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, state = excluded.state, reason = excluded.reason,
 			created_at = excluded.created_at, ready_at = excluded.ready_at, expires_at = excluded.expires_at,
-			extended = excluded.extended, activity_at = excluded.activity_at, ended_at = excluded.ended_at`,
+			extended = excluded.extended, activity_at = excluded.activity_at, ended_at = excluded.ended_at,
+			reservation = excluded.reservation, env_left = excluded.env_left`,
 		s.ID, s.Lab, s.Owner, string(s.State), s.Reason, ms(s.Created), ms(s.Ready), ms(s.Expires),
-		s.Extended.Milliseconds(), ms(s.Activity), ms(s.Ended))
+		s.Extended.Milliseconds(), ms(s.Activity), ms(s.Ended), s.Reservation, s.EnvLeft)
 	if err != nil {
 		return fmt.Errorf("save session %s: %w", s.ID, err)
 	}
@@ -57,13 +59,15 @@ func (db *DB) SaveSession(ctx context.Context, s *lab.Session) error {
 	return tx.Commit()
 }
 
-const sessionColumns = `id, lab, owner, state, reason, created_at, ready_at, expires_at, extended, activity_at, ended_at`
+const sessionColumns = `id, lab, owner, state, reason, created_at, ready_at, expires_at, extended, activity_at, ended_at,
+	reservation, env_left`
 
 func scanSession(row interface{ Scan(...any) error }) (*lab.Session, error) {
 	var s lab.Session
 	var state string
 	var created, ready, expires, extended, activity, ended int64
-	if err := row.Scan(&s.ID, &s.Lab, &s.Owner, &state, &s.Reason, &created, &ready, &expires, &extended, &activity, &ended); err != nil {
+	if err := row.Scan(&s.ID, &s.Lab, &s.Owner, &state, &s.Reason, &created, &ready, &expires, &extended, &activity, &ended,
+		&s.Reservation, &s.EnvLeft); err != nil {
 		return nil, err
 	}
 	s.State = lab.State(state)
@@ -102,13 +106,13 @@ func (db *DB) Sessions(ctx context.Context, f lab.Filter) ([]*lab.Session, error
 		}
 	}
 	if f.Live {
-		where = append(where, "state IN ('provisioning', 'ready')")
+		where = append(where, "state IN ('queued', 'provisioning', 'ready')")
 	}
 	q := `SELECT ` + sessionColumns + ` FROM sessions`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id"
+	q += " ORDER BY created_at DESC, rowid DESC" // ties: the later saved first
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}

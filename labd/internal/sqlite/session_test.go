@@ -61,3 +61,33 @@ func TestSessionRoundTrip(t *testing.T) {
 		t.Errorf("after update: %+v", got)
 	}
 }
+
+// Queued sessions are live (a restart keeps the line); a claimed
+// reservation and an environment left behind survive a round trip.
+func TestSessionQueueAndLeftovers(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "labd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.UnixMilli(time.Now().UnixMilli())
+	for _, s := range []*lab.Session{
+		{ID: "q", Lab: "demo", Owner: "alice", State: lab.Queued, Created: now},
+		{ID: "c", Lab: "demo", Owner: "bob", State: lab.Ready, Created: now, Reservation: "cls-1"},
+		{ID: "e", Lab: "demo", Owner: "carol", State: lab.Ended, Created: now, EnvLeft: true},
+	} {
+		if err := db.SaveSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := db.Sessions(ctx, lab.Filter{Live: true})
+	if err != nil || len(live) != 2 {
+		t.Fatalf("live: %d %v, want the queued and the ready one", len(live), err)
+	}
+	c, _ := db.Session(ctx, "c")
+	e, _ := db.Session(ctx, "e")
+	if c.Reservation != "cls-1" || !e.EnvLeft || c.EnvLeft {
+		t.Errorf("reservation %q, env_left %v/%v", c.Reservation, e.EnvLeft, c.EnvLeft)
+	}
+}

@@ -68,7 +68,7 @@ async function load() {
     if (e.status !== 401) status(e.message, "error");
     return;
   }
-  const mine = live.find((s) => s.lab === labID);
+  const mine = live.find((s) => s.lab === labID && !s.pool);
   if (mine) show(await waitReady(mine));
 }
 
@@ -95,11 +95,24 @@ async function check(step, li, btn) {
   btn.disabled = false;
 }
 
+// waitReady waits while the session is queued (showing its place in line;
+// it starts by itself) or provisioning.
 async function waitReady(s) {
   terminals(); // meanwhile
-  status(t.starting, "busy");
-  while (s.state === "provisioning") s = await call("GET", `/sessions/${s.id}?wait=30s`);
+  while (s.state === "provisioning" || s.state === "queued") {
+    status(s.queue ? queueText(s.queue) : t.starting, "busy");
+    session = s;
+    $("end").hidden = s.state !== "queued"; // leave the line
+    s = await call("GET", `/sessions/${s.id}?wait=30s`);
+  }
   return s;
+}
+
+function queueText(q) {
+  const est = q.estimate_seconds > 0 ? Math.max(1, Math.ceil(q.estimate_seconds / 60)) : 0;
+  if (root.dataset.lang === "zh")
+    return `所有实验环境都在使用中：你排在第 ${q.position} 位${est ? `，预计约 ${est} 分钟后就绪` : ""}。轮到你时实验会自动启动。`;
+  return `Every lab environment is in use: you are number ${q.position} in line${est ? `, ready in about ${est} min` : ""}. The lab starts by itself when your turn comes.`;
 }
 
 function show(s) {

@@ -193,6 +193,7 @@ async function openClass(id) {
     start: when.format(new Date(current.start)),
     end: when.format(new Date(current.end)),
   });
+  endButton();
   $("class").hidden = false;
   loadPrograms().catch(failed);
   await refresh();
@@ -200,6 +201,32 @@ async function openClass(id) {
 }
 
 window.addEventListener("hashchange", () => openClass(location.hash.slice(1)));
+
+// endButton offers to end the open class now, while its window is open:
+// its reserved lab environments are given back; trainees' running sessions
+// keep running.
+function endButton() {
+  let b = $("end-class");
+  if (!b) {
+    b = el("button", { text: lang === "zh" ? "结束课程" : "End class" });
+    b.id = "end-class";
+    b.type = "button";
+    $("class-meta").after(b);
+    b.addEventListener("click", async () => {
+      const ask = lang === "zh"
+        ? "现在结束这门课？预留的实验环境将被释放；学员正在运行的实验会继续运行。"
+        : "End this class now? Its reserved lab environments are released; trainees' running labs keep running.";
+      if (!current || !confirm(ask)) return;
+      try {
+        current = await api("POST", `/classes/${encodeURIComponent(current.id)}/end`);
+      } catch (e) {
+        return failed(e);
+      }
+      openClass(current.id);
+    });
+  }
+  b.hidden = new Date(current.end) <= Date.now();
+}
 
 // ---- progress ----
 

@@ -25,6 +25,14 @@ type Runtime struct {
 	destroyed []string
 	Faulted   []string      // session/node/action, in order
 	Gate      chan struct{} // if set, Create waits on it
+	// DestroyFails, while set, makes Destroy fail (or, with DestroyHangs,
+	// hang until its context ends) and leave the environment in place.
+	DestroyFails bool
+	DestroyHangs bool
+	// SessionsGate, if set, makes Sessions wait on it (a slow daemon).
+	SessionsGate chan struct{}
+	// DestroyAttempts counts calls to Destroy.
+	DestroyAttempts int
 }
 
 // NewRuntime returns an empty fake runtime.
@@ -79,12 +87,29 @@ func (f *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 func (f *Runtime) Destroy(ctx context.Context, session string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.DestroyAttempts++
+	if f.DestroyFails {
+		if f.DestroyHangs {
+			f.mu.Unlock()
+			<-ctx.Done()
+			f.mu.Lock()
+			return fmt.Errorf("remove container of %s: %w", session, ctx.Err())
+		}
+		return fmt.Errorf("remove container of %s: device or resource busy", session)
+	}
 	delete(f.envs, session)
 	f.destroyed = append(f.destroyed, session)
 	return nil
 }
 
 func (f *Runtime) Sessions(ctx context.Context) ([]string, error) {
+	if f.SessionsGate != nil {
+		select {
+		case <-f.SessionsGate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var ids []string
@@ -92,6 +117,28 @@ func (f *Runtime) Sessions(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// SetDestroyFails sets DestroyFails and DestroyHangs safely while the service runs.
+func (f *Runtime) SetDestroyFails(fails, hangs bool) {
+	f.mu.Lock()
+	f.DestroyFails, f.DestroyHangs = fails, hangs
+	f.mu.Unlock()
+}
+
+// Attempts is DestroyAttempts, read safely.
+func (f *Runtime) Attempts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.DestroyAttempts
+}
+
+// Has reports whether session's environment exists.
+func (f *Runtime) Has(session string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.envs[session]
+	return ok
 }
 
 // Count is the number of environments.
