@@ -39,7 +39,7 @@ var statusOf = map[string]int{
 
 	class.EInvalidRoster: http.StatusBadRequest,
 
-	certificate.EUnavailable: http.StatusServiceUnavailable,
+	certificate.EUnavailable: http.StatusServiceUnavailable, // lab.EUnavailable is the same code
 
 	exam.EDeadline:     http.StatusConflict,
 	exam.ENoAttempts:   http.StatusConflict,

@@ -13,6 +13,9 @@ const (
 	EInvalid  = "invalid"       // bad input
 	ELimit    = "limit_reached" // a per-user or global limit
 	EInternal = "internal"
+	// EUnavailable: labd cannot answer yet (it is still adopting the
+	// sessions of the labd before it); the same code as certificate's.
+	EUnavailable = "unavailable"
 )
 
 // Error is a domain error with a code the API maps to a status and a message

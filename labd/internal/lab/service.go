@@ -179,6 +179,31 @@ func (s *Service) Start(ctx context.Context) error {
 // orphans removed (or handed to the reaper to retry).
 func (s *Service) Recovered() <-chan struct{} { return s.recovered }
 
+// recoveryWait bounds how long a call about a session that is not live
+// waits for recovery to adopt it, before it answers "try again".
+const recoveryWait = 10 * time.Second
+
+// awaitRecovery waits until the previous labd's sessions are adopted, so a
+// session that is only in the store is not taken for ended while its
+// adoption is still to come.
+func (s *Service) awaitRecovery(ctx context.Context) error {
+	select {
+	case <-s.recovered:
+		return nil
+	default:
+	}
+	t := time.NewTimer(recoveryWait)
+	defer t.Stop()
+	select {
+	case <-s.recovered:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return Errorf(EUnavailable, "labd is still taking over the running lab sessions; try again in a moment")
+	}
+}
+
 // Ping reports whether recovery has finished, for /readyz.
 func (s *Service) Ping(ctx context.Context) error {
 	select {
@@ -240,6 +265,20 @@ func (s *Service) viewLocked(e *entry) *Session {
 func (s *Service) visible(ctx context.Context, a Actor, id string) (*entry, *Session, error) {
 	s.mu.Lock()
 	e, ok := s.live[id]
+	if ok && a.sees(e.s.Owner) {
+		snap := s.viewLocked(e)
+		s.mu.Unlock()
+		return e, snap, nil
+	}
+	s.mu.Unlock()
+	if ok {
+		return nil, nil, Errorf(ENotFound, "no lab session %q", id)
+	}
+	if err := s.awaitRecovery(ctx); err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	e, ok = s.live[id] // adopted while we waited
 	if ok && a.sees(e.s.Owner) {
 		snap := s.viewLocked(e)
 		s.mu.Unlock()
