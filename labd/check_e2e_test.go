@@ -62,10 +62,12 @@ func TestCheckMessagesOnDocker(t *testing.T) {
 		var r checkResult
 		// Until the bomb has reached the limit.
 		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+			began := time.Now()
 			r = l.checkIn(t, tok, s.ID, "make-notes", lang)
 			if strings.Contains(r.Output, wants[lang]) {
 				break
 			}
+			t.Logf("not yet (%s): %q", time.Since(began).Round(time.Millisecond), r.Output)
 		}
 		if r.Passed || !strings.Contains(r.Output, wants[lang]) {
 			t.Errorf("under a fork bomb, in %s: %+v, want %q", lang, r, wants[lang])
