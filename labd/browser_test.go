@@ -281,8 +281,9 @@ func TestLabPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "/root/work") {
-		t.Errorf("check output %q, want the FAIL message", out)
+	// In the page's language (issue 11: it was English on /zh/).
+	if !strings.Contains(out, "目录 /root/work 还不存在") {
+		t.Errorf("check output %q, want the FAIL message in Chinese", out)
 	}
 	chromedp.Do(ctx, typeInto(`#pane-node1 .xterm-helper-textarea`,
 		`mkdir -p /root/work && echo storage > /root/work/notes.txt`+"\n"))

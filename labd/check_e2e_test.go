@@ -57,18 +57,22 @@ func TestCheckMessagesOnDocker(t *testing.T) {
 		t.Fatalf("fork bomb: %v %+v", err, res)
 	}
 	wants := map[string]string{"en": "FAIL: the node node1 is out of processes", "zh": "FAIL: 节点 node1 的进程数已达上限"}
+	bombed := time.Now()
 	for _, lang := range []string{"en", "zh"} {
 		var r checkResult
 		// Until the bomb has reached the limit.
 		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+			began := time.Now()
 			r = l.checkIn(t, tok, s.ID, "make-notes", lang)
 			if strings.Contains(r.Output, wants[lang]) {
 				break
 			}
+			t.Logf("not yet (%s): %q", time.Since(began).Round(time.Millisecond), r.Output)
 		}
 		if r.Passed || !strings.Contains(r.Output, wants[lang]) {
 			t.Errorf("under a fork bomb, in %s: %+v, want %q", lang, r, wants[lang])
 		}
+		t.Logf("under a fork bomb, in %s after %s: %q", lang, time.Since(bombed).Round(time.Millisecond), r.Output)
 	}
 
 	// The node loses power.

@@ -30,6 +30,8 @@ func TestCauseFrom(t *testing.T) {
 		{"killed near the memory limit", stats(5, 256, container.MemoryStats{Usage: 250 << 20, Limit: 256 << 20}), host, 137, lab.CauseOOM},
 		{"killed after hitting the limit (cgroup v1)", stats(5, 256, container.MemoryStats{Usage: 10 << 20, Failcnt: 3, Limit: 256 << 20}), host, 137, lab.CauseOOM},
 		{"killed, memory fine", stats(5, 256, container.MemoryStats{Usage: 10 << 20, Limit: 256 << 20}), host, 137, lab.CauseKilled},
+		{"timed out, memory full", stats(5, 256, container.MemoryStats{Usage: 256 << 20, Limit: 256 << 20}), host, -1, ""},
+		{"timed out, out of processes", stats(256, 256, container.MemoryStats{}), host, -1, lab.CauseNoPIDs},
 		{"plain failure, memory full", stats(5, 256, container.MemoryStats{Usage: 256 << 20, Limit: 256 << 20}), host, 1, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -334,6 +334,7 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	if ctx.Err() != nil {
 		res.TimedOut = true
 		res.ExitCode = -1
+		res.Cause = r.diagnose(ctx, session, node, res.ExitCode)
 		return res, nil
 	}
 	if copyErr != nil && !errors.Is(copyErr, io.EOF) {
@@ -346,20 +347,22 @@ func (r *Runtime) Exec(ctx context.Context, session, node string, cmd lab.Comman
 	}
 	res.ExitCode = insp.ExitCode
 	// timeout(1) exits 124, or 128+9 when the command had to be killed.
+	exit := insp.ExitCode
 	if insp.ExitCode == 137 && res.Duration >= cmd.Timeout {
-		res.TimedOut = true
+		res.TimedOut, exit = true, -1
 	}
-	if res.ExitCode != 0 && !res.TimedOut {
-		res.Cause = r.diagnose(ctx, session, node, res.ExitCode)
+	if res.ExitCode != 0 {
+		res.Cause = r.diagnose(ctx, session, node, exit)
 	}
 	res.Duration = time.Since(start)
 	return res, nil
 }
 
-// diagnose looks at a node after a command failed there, for a cause the
-// command could not report itself: the node stopped under it, its process
-// limit is reached (the Engine cannot even start the command: exit 126), or
-// it is out of memory and the command was killed (137). "" when none.
+// diagnose looks at a node after a command failed or timed out there, for a
+// cause the command could not report itself: the node stopped under it, its
+// process limit is reached (the Engine cannot even start the command: exit
+// 126; or the command hangs, unable to fork), or it is out of memory and the
+// command was killed (137, not by the timeout: exit -1). "" when none.
 func (r *Runtime) diagnose(ctx context.Context, session, node string, exit int) lab.Cause {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -392,11 +395,11 @@ func causeFrom(s container.StatsResponse, h *container.HostConfig, exit int) lab
 	if pidLimit == 0 && h != nil && h.PidsLimit != nil && *h.PidsLimit > 0 {
 		pidLimit = uint64(*h.PidsLimit)
 	}
-	// A few short-lived processes may have ended since the command failed.
-	if pidLimit > 0 && s.PidsStats.Current+2 >= pidLimit {
+	// Processes come and go: within 5% (or 2) of the limit is at it.
+	if pidLimit > 0 && s.PidsStats.Current+max(2, pidLimit/20) >= pidLimit {
 		return lab.CauseNoPIDs
 	}
-	if exit == 137 {
+	if exit == 137 { // killed, and not by timeout(1): the caller passes -1 then
 		m := s.MemoryStats
 		if m.Failcnt > 0 || m.Stats["oom_kill"] > 0 || (m.Limit > 0 && max(m.Usage, m.MaxUsage) >= m.Limit-m.Limit/20) {
 			return lab.CauseOOM

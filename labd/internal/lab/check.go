@@ -3,6 +3,7 @@ package lab
 // Step checks and fault injection.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -53,7 +54,8 @@ func (s *Service) CheckIn(ctx context.Context, a Actor, id, stepID, lang string)
 		r.Output = checkMessage(lang, causeOf(err), node, limit, err)
 		r.Detail = err.Error()
 	case res.TimedOut:
-		r.Output = checkMessage(lang, causeTimeout, node, limit, nil)
+		// Out of processes, a check may hang instead of failing.
+		r.Output = checkMessage(lang, cmp.Or(res.Cause, causeTimeout), node, limit, nil)
 		r.Detail = string(res.Output)
 	default:
 		r.Passed = res.ExitCode == 0

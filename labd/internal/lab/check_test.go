@@ -89,6 +89,8 @@ func TestCheckSpeaksTheTraineesLanguage(t *testing.T) {
 		{"FAIL lines stay, then the cause", "en", lab.Result{ExitCode: 137, Output: []byte("FAIL: half done\n"), Cause: lab.CauseOOM}, nil,
 			"FAIL: half done\nFAIL: the node node1 is out of memory and the check was killed (OOM): end what uses the memory and check again"},
 		{"timeout, zh", "zh", lab.Result{ExitCode: -1, TimedOut: true, Output: []byte("\n")}, nil, "FAIL: 检查没有在 1s 内完成"},
+		{"hung out of processes", "en", lab.Result{ExitCode: -1, TimedOut: true, Cause: lab.CauseNoPIDs}, nil,
+			"FAIL: the node node1 is out of processes (its process limit is reached), so the check could not start: end the runaway processes (pkill, or kill -9 -1) and check again"},
 		{"timeout, en", "en", lab.Result{ExitCode: -1, TimedOut: true, Output: []byte("\n")}, nil, "FAIL: the check did not finish within 1s"},
 		{"other error, en", "en", lab.Result{}, errors.New("node node1: daemon gone"), "FAIL: the check could not run on node1: node node1: daemon gone"},
 		{"other error, zh", "zh", lab.Result{}, errors.New("node node1: daemon gone"), "FAIL: 检查无法在 node1 上运行：node node1: daemon gone"},

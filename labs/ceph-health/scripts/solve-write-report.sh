@@ -1,4 +1,8 @@
 #!/bin/bash
+set -e
+# The report is of a settled cluster: a busy machine may show a passing
+# warning (slow ops) that is gone when the check compares.
+ceph-lab wait-for healthy --timeout 300
 mkdir -p /root/report
 s=$(ceph status -f json)
 {
