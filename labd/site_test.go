@@ -76,10 +76,21 @@ func TestSiteLanguageSwitch(t *testing.T) {
 	lesson := courseLessons(t)[0]
 	for _, path := range []string{"/zh/" + lesson + "/", "/zh/labs/ceph-health/", "/en/labs/ceph-health/", "/en/search/?q=pool"} {
 		want := swapLang(path)
-		openPage(t, ctx, l.url+path, "[data-lang-switch]")
+		ready := "[data-lang-switch]"
+		if strings.Contains(path, "/search/") {
+			// A reader switches once the results are there; leaving while
+			// Pagefind still loads aborts its fetches, which it logs as errors.
+			ready = "#results li"
+		}
+		openPage(t, ctx, l.url+path, ready)
 		got := clickAndWait(t, ctx, "[data-lang-switch]", l.url+want)
 		if got != l.url+want {
 			t.Errorf("the switch on %s went to %s, want %s", path, got, l.url+want)
+		}
+		if strings.Contains(want, "/search/") { // and let the new page finish its search before the test ends
+			if err := chromedp.Run(ctx, chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
+				t.Errorf("%s: no results: %v", want, err)
+			}
 		}
 		wantLang := map[bool]string{true: "zh-CN", false: "en"}[strings.HasPrefix(want, "/zh/")]
 		if lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != wantLang {
