@@ -88,7 +88,7 @@ func TestSiteLanguageSwitch(t *testing.T) {
 			t.Errorf("the switch on %s went to %s, want %s", path, got, l.url+want)
 		}
 		if strings.Contains(want, "/search/") { // and let the new page finish its search before the test ends
-			if err := chromedp.Run(ctx, chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
 				t.Errorf("%s: no results: %v", want, err)
 			}
 		}
