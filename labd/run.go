@@ -281,6 +281,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	terms := terminal.NewManager(rt, filepath.Join(cfg.Data, "recordings"), cfg.Grace,
 		func(session string) { svc.Touch(session) }, log)
 	defer terms.Close()
+	if _, err := terms.SetRetention(cfg.RecKeep, cfg.RecMax); err != nil {
+		log.Warn("prune recordings", "err", err)
+	}
 	svc = lab.NewService(lab.Config{
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
 		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg), OnDestroy: terms.EndSession,
