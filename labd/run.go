@@ -269,6 +269,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
 		}
+		// A labd that crashed left its shells running in the nodes it
+		// hands over; nothing holds them now (no terminal is open yet).
+		ectx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := d.EndShells(ectx)
+		cancel()
+		if err != nil {
+			log.Warn("end the shells of a previous labd", "err", err)
+		} else if n > 0 {
+			log.Info("ended the shells of a previous labd", "shells", n)
+		}
 		wctx, stopWatch := context.WithCancel(ctx)
 		defer stopWatch()
 		go d.Watch(wctx, log.Warn)
