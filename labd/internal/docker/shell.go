@@ -35,8 +35,11 @@ const shellMark = "LABD_SHELL=1"
 
 // StartShell starts a shell on a TTY in a node with docker exec.
 func (r *Runtime) StartShell(ctx context.Context, session, node string, cols, rows int) (lab.Shell, error) {
-	// The shell outlives the request that starts it.
-	ctx = context.WithoutCancel(ctx)
+	// The shell outlives the request that starts it, but starting it has a
+	// deadline (the context serves only the exec's creation and the dial of
+	// its connection, which outlives it).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	size := &[2]uint{uint(rows), uint(cols)} // sent only to daemons with API 1.42 or later
 	created, err := r.cli.ContainerExecCreate(ctx, containerName(session, node), container.ExecOptions{
 		Cmd: shellCommand, Tty: true, AttachStdin: true, AttachStdout: true, AttachStderr: true,
