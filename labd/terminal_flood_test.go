@@ -78,6 +78,7 @@ func TestTerminalFlood(t *testing.T) {
 
 	frames := ttytest.Garbage(20<<20, 32<<10, 11)
 	frames = append(frames, []byte(strings.Repeat("paste ", (60<<10)/6)))
+	began := time.Now()
 	bounded(t, 3*time.Minute, "sending 20 MB of input", func() {
 		for _, f := range frames {
 			if err := flood.Send(terminal.Input(f)); err != nil {
@@ -86,6 +87,7 @@ func TestTerminalFlood(t *testing.T) {
 			}
 		}
 	})
+	t.Logf("20 MB of input taken in %s", time.Since(began).Round(time.Millisecond))
 	// The observer reads on and is told the shell takes no input.
 	stalled := false
 	bounded(t, time.Minute, "the stalled state", func() {
