@@ -56,8 +56,9 @@ func noGoroutines(t *testing.T, funcs ...string) {
 // TestTerminalFlood: 20 MB of random bytes laced with Ctrl-S, Ctrl-Z,
 // Ctrl-C and escape sequences, then a huge paste, from a writer that never
 // reads nor acks, into a real shell of a linux-basics node. labd takes
-// every frame without blocking, tells an observer the terminal is stalled
-// (the shell, never acked, stops), the trainee restarts the terminal and
+// every frame without blocking and tells an observer the terminal is
+// stalled (the shell, never acked, stops; now and then the garbage, run as
+// commands, ends the shell instead), the trainee restarts the terminal and
 // the new shell answers; every handler goroutine of the old connections
 // returns. labd runs in this process, so its goroutines are visible.
 func TestTerminalFlood(t *testing.T) {
@@ -79,40 +80,36 @@ func TestTerminalFlood(t *testing.T) {
 	frames := ttytest.Garbage(20<<20, 32<<10, 11)
 	frames = append(frames, []byte(strings.Repeat("paste ", (60<<10)/6)))
 	began := time.Now()
+	sent := 0
 	bounded(t, 3*time.Minute, "sending 20 MB of input", func() {
 		for _, f := range frames {
-			if err := flood.Send(terminal.Input(f)); err != nil {
-				t.Errorf("input refused after a while: %v", err)
+			// The connection may end: random input can end the shell (its
+			// replacement is tested below); it never blocks.
+			if flood.Send(terminal.Input(f)) != nil {
 				return
 			}
+			sent += len(f)
 		}
 	})
-	t.Logf("20 MB of input taken in %s", time.Since(began).Round(time.Millisecond))
-	// The observer reads on and is told the shell takes no input.
-	stalled := false
+	t.Logf("%d bytes of input taken in %s", sent, time.Since(began).Round(time.Millisecond))
+	// The observer reads on and is told the shell takes no input (or that
+	// the garbage ended it).
+	stalled, exited := false, false
 	bounded(t, time.Minute, "the stalled state", func() {
-		for !stalled {
+		for !stalled && !exited {
 			f, err := obs.r.Read()
-			if err != nil {
-				t.Errorf("observer: %v", err)
-				return
-			}
-			stalled = f.Type == terminal.TypeState && f.Stalled
+			stalled = err == nil && f.Type == terminal.TypeState && f.Stalled
+			exited = err != nil || f.Type == terminal.TypeExit
 		}
 	})
-	if !stalled {
-		t.Fatal("not reported stalled")
+	t.Logf("stalled %v, the shell ended %v", stalled, exited)
+	// (Whether a new window's hello says stalled depends on the moment: the
+	// shell may drain its input meanwhile; TestInputToAStuckShell has it.)
+	if !stalled && !exited {
+		t.Fatal("neither stalled nor ended")
+	} else if sent < 20<<20 {
+		t.Errorf("the connection ended after %d bytes, and the shell is not stalled", sent)
 	}
-	// A new window of the trainee's sees it in its hello.
-	tk, _ = l.ticket(t, alice, s.ID, "node1")
-	w, _, err := terminal.Dial(context.Background(), l.wsURL(s.ID, "node1", ""), tk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !w.Hello.Stalled {
-		t.Errorf("hello %+v: not stalled", w.Hello)
-	}
-	w.Close()
 
 	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/nodes/node1/terminal/restart", alice, nil, nil); code != 204 {
 		t.Fatalf("restart: %d", code)
@@ -129,6 +126,12 @@ func TestTerminalFlood(t *testing.T) {
 		t.Errorf("the new shell's hello %+v", fresh.r.Hello)
 	}
 	fresh.line("echo o''k")
+	defer func() {
+		if t.Failed() { // what the garbage left running in the node
+			res, err := l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "ps -eo pid,sid,stat,args", Timeout: 20 * time.Second})
+			t.Logf("processes in node1 (%v):\n%s", err, res.Output)
+		}
+	}()
 	fresh.until("echo ok", func(o string) bool { return strings.Contains(o, "ok\r\n") })
 	fresh.r.Close()
 	obs.r.Close()
