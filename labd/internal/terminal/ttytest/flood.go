@@ -64,10 +64,12 @@ func (s *Stuck) Kill() error           { s.once.Do(func() { close(s.killed) }); 
 
 // Garbage is what a demanding user pastes into a terminal: n bytes of
 // random data, laced with the control characters that stop a terminal or
-// a shell (Ctrl-S, Ctrl-Z, Ctrl-C, Ctrl-\) and escape sequences, but no
-// Ctrl-D (which would end the shell, not wedge it), to be sent to a
-// sandboxed node only (it runs as commands),
-// cut into frames of at most size bytes. It is the same for the same seed.
+// a shell (Ctrl-S, Ctrl-Z, Ctrl-C, Ctrl-\) and escape sequences, cut into
+// frames of at most size bytes. It has no Enter (CR, LF), no Ctrl-D
+// (which would end the shell, not wedge it), no Ctrl-X (bash's Ctrl-X
+// Ctrl-E runs an editor) or Ctrl-O, so it seldom runs a command; seldom,
+// not never (readline has other ways in). Send it to sandboxed nodes only.
+// It is the same for the same seed.
 func Garbage(n, size int, seed uint64) [][]byte {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	controls := [][]byte{{0x13}, {0x1a}, {0x03}, {0x1c}, []byte("\x1b[6n"), []byte("\x1b]0;x\x07"), []byte("\x1b[?1049h")}
@@ -75,8 +77,9 @@ func Garbage(n, size int, seed uint64) [][]byte {
 	for n > 0 {
 		f := make([]byte, min(n, size))
 		for i := range f {
-			if f[i] = byte(rng.Uint32()); f[i] == 0x04 {
-				f[i] = 0x13
+			switch f[i] = byte(rng.Uint32()); f[i] {
+			case '\r', '\n', 0x04, 0x18, 0x0f:
+				f[i] = '.'
 			}
 		}
 		for range 4 {
