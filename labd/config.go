@@ -26,6 +26,8 @@ type config struct {
 	Instance    string
 	Runtime     string
 	Grace       time.Duration
+	RecKeep     time.Duration // recordings older than this are removed (0: kept)
+	RecMax      int64         // recordings beyond this total are removed, oldest first (0: no cap)
 	Origins     []string
 	ReapEvery   time.Duration
 	LogLevel    slog.Level
@@ -65,6 +67,21 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		grace = s
 		return nil
 	})
+	recKeep, recMax := "90d", "10GiB"
+	if v := getenv("LABD_RECORDINGS_KEEP"); v != "" {
+		recKeep = v
+	}
+	if v := getenv("LABD_RECORDINGS_MAX"); v != "" {
+		recMax = v
+	}
+	fs.Func("recordings-keep", "how long terminal recordings are kept, such as 90d or 72h; 0 for ever ($LABD_RECORDINGS_KEEP, default 90d)", func(s string) error {
+		recKeep = s
+		return nil
+	})
+	fs.Func("recordings-max", "the most terminal recordings may take, such as 10GiB or 500MiB; the oldest go first; 0 for no cap ($LABD_RECORDINGS_MAX, default 10GiB)", func(s string) error {
+		recMax = s
+		return nil
+	})
 	origins := getenv("LABD_ORIGINS")
 	fs.Func("origins", "other origins whose pages may open terminals, comma-separated ($LABD_ORIGINS)", func(s string) error {
 		origins = s
@@ -95,6 +112,12 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		if c.Grace, err = time.ParseDuration(grace); err != nil || c.Grace <= 0 {
 			return fmt.Errorf("terminal-grace: want a duration such as 10m, found %q", grace)
+		}
+		if c.RecKeep, err = parseDays(recKeep); err != nil {
+			return fmt.Errorf("recordings-keep: want a duration such as 90d or 72h, found %q", recKeep)
+		}
+		if c.RecMax, err = parseBytes(recMax); err != nil {
+			return fmt.Errorf("recordings-max: want a size such as 10GiB or 500MiB, found %q", recMax)
 		}
 		for o := range strings.SplitSeq(origins, ",") {
 			if o = strings.TrimSpace(o); o != "" {
@@ -128,6 +151,38 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		return nil
 	}
+}
+
+// parseDays parses a duration that may also be whole days, "90d".
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad days %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = fmt.Errorf("negative duration %q", s)
+	}
+	return d, err
+}
+
+// parseBytes parses a size: bytes, or a number with KiB, MiB, GiB or TiB.
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	for i, unit := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if n, ok := strings.CutSuffix(s, unit); ok {
+			s, mult = n, 1<<(10*(i+1))
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
 }
 
 // parseWarmPool parses "lab=N,lab=N".

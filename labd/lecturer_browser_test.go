@@ -172,12 +172,24 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 		t.Errorf("ada's steps read %q, want 0/3", steps)
 	}
 
-	// Observe: the lecturer sees her shell, read-only.
+	// Observe: the lecturer sees her shell, read-only, in a laptop's window:
+	// the pane opens below the table, and is brought into view.
 	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 757),
 		chromedp.Click(adaRow+` button[data-key="observe:`+s.ID+`:node1"]`),
 		chromedp.WaitVisible(`#observe-term[data-state="connected"][data-role="observer"]`),
 	)
 	fail("observe", err)
+	inView := func(sel string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const r = document.querySelector(`+quoteJS(sel)+`).getBoundingClientRect();
+			return r.top >= 0 && r.top < innerHeight - 100 && r.bottom > 0; })()`))
+		return err == nil && ok
+	}
+	if !inView("#observe-term") {
+		screenshot(t, ctx, "failed-lecturer-observe-view")
+		t.Error("the observed terminal opened out of view")
+	}
 	observed := func(what string, re *regexp.Regexp) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -203,6 +215,48 @@ func TestLecturerConsoleInBrowser(t *testing.T) {
 	if rows, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#observe-term .xterm-rows").textContent`)); strings.Contains(rows, "from-the-lecturer") {
 		t.Error("the observer's keys reached the trainee's shell")
 	}
+
+	// The class wall: a live thumbnail of ada's terminal that follows her
+	// typing; one click observes it in full.
+	thumb := `#wall-list li[data-session="` + s.ID + `"][data-node="node1"]`
+	err = chromedp.Do(ctx,
+		chromedp.Click("#observe-stop"),
+		evaluate(`window.scrollTo(0, 0)`),
+		chromedp.Click("#wall-toggle"),
+		chromedp.WaitVisible(thumb+` .wall-term[data-state="connected"]`),
+	)
+	fail("open the wall", err)
+	thumbText := func(what string, re *regexp.Regexp) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+quoteJS(thumb+` .xterm-rows > div`)+`)).map(r => r.textContent)`))
+			text := strings.Join(rows, "\n")
+			if err == nil && re.MatchString(text) {
+				return
+			}
+			if time.Now().After(deadline) {
+				screenshot(t, ctx, "failed-lecturer-wall")
+				t.Fatalf("the wall's thumbnail never showed %s; it shows:\n%s", what, text)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	thumbText("ada's earlier work", regexp.MustCompile(`(?m)^during-42\s*$`))
+	w.Send(terminal.Input([]byte("echo on-the-wall-$((6*7))\n")))
+	thumbText("what ada types now", regexp.MustCompile(`(?m)^on-the-wall-42\s*$`))
+	screenshot(t, ctx, "lecturer-wall")
+	err = chromedp.Do(ctx,
+		chromedp.Click(thumb+" .wall-term"),
+		chromedp.WaitVisible(`#observe-term[data-state="connected"][data-role="observer"]`),
+	)
+	fail("observe from the wall", err)
+	observed("ada's screen, from the wall", regexp.MustCompile(`(?m)^on-the-wall-42\s*$`))
+	if !inView("#observe-term") {
+		t.Error("the terminal observed from the wall opened out of view")
+	}
+	assertAccessibleNow(t, ctx, l.url+"/en/lecturer/", "a11y-lecturer-wall")
+	chromedp.Do(ctx, chromedp.Click("#wall-toggle"))
 
 	// Ada passes a step: the table says so at its next refresh.
 	res, err := l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "mkdir -p /root/work && echo storage > /root/work/notes.txt", Timeout: time.Minute})

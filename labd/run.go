@@ -279,6 +279,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("no Docker daemon answers (run make docker): %w", err)
 		}
+		// A labd that crashed left its shells running in the nodes it
+		// hands over; nothing holds them now (no terminal is open yet).
+		ectx, cancel := context.WithTimeout(ctx, time.Minute)
+		n, err := d.EndShells(ectx)
+		cancel()
+		if err != nil {
+			log.Warn("end the shells of a previous labd", "err", err)
+		} else if n > 0 {
+			log.Info("ended the shells of a previous labd", "shells", n)
+		}
 		wctx, stopWatch := context.WithCancel(ctx)
 		defer stopWatch()
 		go d.Watch(wctx, log.Warn)
@@ -291,6 +301,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	terms := terminal.NewManager(rt, filepath.Join(cfg.Data, "recordings"), cfg.Grace,
 		func(session string) { svc.Touch(session) }, log)
 	defer terms.Close()
+	if _, err := terms.SetRetention(cfg.RecKeep, cfg.RecMax); err != nil {
+		log.Warn("prune recordings", "err", err)
+	}
 	svc = lab.NewService(lab.Config{
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
 		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg), OnDestroy: terms.EndSession,

@@ -52,6 +52,9 @@ func openStream(t *testing.T, l *labd, token, id, node, query string) *stream {
 func (s *stream) until(what string, cond func(string) bool) {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	// A read that waits past the deadline fails, not hangs.
+	stop := time.AfterFunc(time.Until(deadline)+time.Second, func() { s.r.Close() })
+	defer stop.Stop()
 	for !cond(s.out.String()) {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("no %s; output ends %q", what, lastBytes(s.out.String()))

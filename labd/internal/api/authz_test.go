@@ -180,6 +180,8 @@ func matrixFixtures() map[string]fixture {
 		"GET /api/sessions/{id}/recordings/{file}"} {
 		f[p] = fixture{access: Authenticated, call: sessionPath(strings.SplitN(p, " ", 2)[1]), reach: watchers, denied: 404}
 	}
+	f["POST /api/sessions/{id}/nodes/{node}/terminal/restart"] = fixture{access: Authenticated,
+		call: sessionPath("/api/sessions/{id}/nodes/{node}/terminal/restart"), reach: ownerOrAdmin, denied: 404}
 	lecturers := Roles(auth.Lecturer, auth.Admin)
 	f["GET /api/classes"] = fixture{access: lecturers, call: fixed("/api/classes", "")}
 	f["POST /api/classes"] = fixture{access: lecturers, call: func(*testing.T, *testServer, *auth.Account) (string, []byte) {

@@ -78,6 +78,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/sessions/{id}/extend", Authenticated, s.extendSession},
 		{"POST", "/api/sessions/{id}/nodes/{node}/ticket", Authenticated, s.createTicket},
 		{"GET", "/api/sessions/{id}/nodes/{node}/terminal", Ticketed, s.openTerminal},
+		{"POST", "/api/sessions/{id}/nodes/{node}/terminal/restart", Authenticated, s.restartTerminal},
 		{"POST", "/api/sessions/{id}/faults", Roles(auth.Lecturer, auth.Admin), s.injectFault},
 		{"GET", "/api/sessions/{id}/recordings", Authenticated, s.listRecordings},
 		{"GET", "/api/sessions/{id}/recordings/{file}", Authenticated, s.getRecording},

@@ -166,6 +166,24 @@ func (s *Server) openTerminal(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// restartTerminal ends a node's shell, for its owner or an admin: its
+// windows are told "restarted" and reconnect to a new one. It is the way out
+// of a shell that takes no input (a stalled terminal).
+func (s *Server) restartTerminal(w http.ResponseWriter, r *http.Request) error {
+	u, _ := auth.FromContext(r.Context())
+	id, node := r.PathValue("id"), r.PathValue("node")
+	_, observer, err := s.terminalSession(r.Context(), u, id, node)
+	if err != nil {
+		return err
+	}
+	if observer && u.Role != auth.Admin {
+		return &httpError{http.StatusForbidden, "forbidden", "only the session's trainee or an admin may restart its terminal"}
+	}
+	s.Terminals.Restart(id, node)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func sizeParam(v string, def, max int) int {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < terminal.MinSize || n > max {

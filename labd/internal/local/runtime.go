@@ -20,6 +20,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/xsky-academy/academy/labd/internal/hangup"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
@@ -163,7 +164,29 @@ func (r *Runtime) StartShell(ctx context.Context, session, node string, cols, ro
 		return nil, err
 	}
 	r.track(session, c.Process.Pid, true)
+	if f, err = pollable(f); err != nil {
+		c.Process.Kill()
+		return nil, err
+	}
 	return &shell{r: r, session: session, cmd: c, pty: f}, nil
+}
+
+// pollable makes the PTY's file non-blocking, so that Go's poller waits
+// on it: closing it then ends a Read or a Write in progress. A blocking
+// write to a terminal nobody reads never returns, not even when the file
+// is closed.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := syscall.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "ptmx"), nil
 }
 
 type shell struct {
@@ -210,14 +233,11 @@ func (s *shell) Wait() (int, error) {
 	return s.code, s.err
 }
 
-// Kill hangs up the shell's session (its jobs get SIGHUP), then kills what is left.
+// Kill hangs up the shell's session, every job of it included (its jobs
+// get SIGHUP), then kills what is left. A job left running would hold the
+// terminal open, and a write to it blocked.
 func (s *shell) Kill() error {
-	pid := s.cmd.Process.Pid
-	syscall.Kill(-pid, syscall.SIGHUP)
-	go func() {
-		time.Sleep(time.Second)
-		syscall.Kill(-pid, syscall.SIGKILL)
-	}()
+	go hangup.Session(s.cmd.Process.Pid, time.Second)
 	return nil
 }
 

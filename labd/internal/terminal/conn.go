@@ -94,19 +94,26 @@ func Serve(ws *websocket.Conn, c *Client, log *slog.Logger) {
 	buf := make([]byte, chunk)
 	frame := make([]byte, 0, chunk+9)
 	for {
-		off, n, exit, code, err := c.Next(buf)
+		ev, err := c.Next(buf)
 		if err != nil {
 			if reason := c.closeReason(); reason != "" {
 				conn.fail(reason, closeMessages[reason])
 			}
 			break
 		}
-		if exit {
-			conn.write(websocket.BinaryMessage, JSONFrame(TypeExit, map[string]int{"code": code}))
+		if ev.Exit {
+			conn.write(websocket.BinaryMessage, JSONFrame(TypeExit, map[string]int{"code": ev.Code}))
 			conn.write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "exit"))
 			break
 		}
-		frame = AppendOutput(frame[:0], off, buf[:n])
+		if ev.State {
+			if conn.write(websocket.BinaryMessage, JSONFrame(TypeState, map[string]bool{"stalled": ev.Stalled})) != nil {
+				break
+			}
+			continue
+		}
+		n := ev.N
+		frame = AppendOutput(frame[:0], ev.Offset, buf[:n])
 		if err := conn.write(websocket.BinaryMessage, frame); err != nil {
 			break
 		}
@@ -129,8 +136,9 @@ func Serve(ws *websocket.Conn, c *Client, log *slog.Logger) {
 }
 
 var closeMessages = map[string]string{
-	"replaced": "this terminal was opened in another window",
-	"ended":    "the terminal has ended",
+	"replaced":  "this terminal was opened in another window",
+	"ended":     "the terminal has ended",
+	"restarted": "the terminal was restarted: a new shell starts",
 }
 
 // readLoop handles client frames until the connection ends. It returns an
@@ -160,9 +168,9 @@ func readLoop(conn *wsConn, c *Client) (code, message string) {
 		}
 		switch f.Type {
 		case TypeInput:
-			if err := c.Input(f.Input); err != nil {
-				return "", ""
-			}
+			// Never blocks: input the shell cannot take is dropped, and
+			// every client is told the terminal is stalled.
+			c.Input(f.Input)
 		case TypeResize:
 			c.Resize(f.Cols, f.Rows)
 		case TypeAck:

@@ -22,6 +22,7 @@ const (
 	TypeExit   byte = 'x' // JSON {"code":N}, after all output
 	TypeError  byte = 'e' // JSON {"code","message"}, then close
 	TypePong   byte = 'P' // the ping's 8 bytes
+	TypeState  byte = 's' // JSON {"stalled":bool}: the shell stopped (or resumed) taking input
 
 	// Client to server.
 	TypeInput  byte = 'i' // bytes
@@ -46,8 +47,9 @@ type Hello struct {
 	Role     string `json:"role"` // writer or observer
 	Cols     int    `json:"cols"`
 	Rows     int    `json:"rows"`
-	Offset   uint64 `json:"offset"` // of the first output byte that follows
-	Reset    bool   `json:"reset"`  // the requested offset was gone: the screen starts over
+	Offset   uint64 `json:"offset"`  // of the first output byte that follows
+	Reset    bool   `json:"reset"`   // the requested offset was gone: the screen starts over
+	Stalled  bool   `json:"stalled"` // the shell takes no input (see TypeState)
 }
 
 // ClientFrame is a decoded client frame.

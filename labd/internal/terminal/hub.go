@@ -1,6 +1,7 @@
 package terminal
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 	"time"
@@ -13,6 +14,16 @@ const (
 	RingSize = 1 << 20   // output kept for resume
 	Window   = 384 << 10 // unacked output after which the shell is paused
 	chunk    = 32 << 10  // the most output one frame carries
+
+	// InputQueue bounds the input waiting for the shell: input beyond it is
+	// dropped and the terminal reported stalled. A shell stops reading when
+	// it is stopped (Ctrl-S, Ctrl-Z) or blocked on its own output, and a
+	// write to its terminal then blocks; only the hub's input goroutine
+	// waits, never a connection.
+	InputQueue = 256 << 10
+	// InputStall is how long one write to the shell may take before the
+	// terminal is reported stalled.
+	InputStall = 5 * time.Second
 )
 
 // Hub is one shell and everyone connected to it. A single goroutine reads
@@ -35,8 +46,13 @@ type Hub struct {
 	exited   bool
 	code     int
 	closed   bool
+	why      string  // why it closed: "ended" or "restarted"
 	writer   *Client // the connected writer, if any
 	lastSeen time.Time
+	inq      [][]byte // input waiting for the shell
+	queued   int      // bytes in inq
+	stalled  bool     // the shell takes no input
+	stateSeq uint64   // counts changes of stalled
 	// OnInput is called on writer input (the lab session's idle timer).
 	onInput func()
 }
@@ -47,7 +63,65 @@ func NewHub(sh lab.Shell, cols, rows int, rec *Recorder, onInput func()) *Hub {
 		lastSeen: time.Now(), onInput: onInput}
 	h.cond = sync.NewCond(&h.mu)
 	go h.pump()
+	go h.feed()
 	return h
+}
+
+// feed writes queued input to the shell. A write that takes longer than
+// InputStall marks the terminal stalled until the queue drains again; Close
+// kills the shell, which ends a write that never returns.
+func (h *Hub) feed() {
+	for {
+		h.mu.Lock()
+		for len(h.inq) == 0 && !h.closed {
+			h.cond.Wait()
+		}
+		if h.closed {
+			h.inq, h.queued = nil, 0
+			h.mu.Unlock()
+			return
+		}
+		p := h.inq[0]
+		h.inq[0] = nil
+		h.inq = h.inq[1:]
+		h.mu.Unlock()
+
+		slow := time.AfterFunc(InputStall, func() { h.setStalled(true) })
+		_, err := h.shell.Write(p)
+		slow.Stop()
+
+		h.mu.Lock()
+		h.queued -= len(p)
+		if err != nil { // the shell is gone: input has nowhere to go
+			h.inq, h.queued = nil, 0
+			h.mu.Unlock()
+			h.setStalled(true)
+			return
+		}
+		drained := h.queued < InputQueue/2
+		h.mu.Unlock()
+		if drained {
+			h.setStalled(false)
+		}
+	}
+}
+
+// setStalled records whether the shell takes input, for every client.
+func (h *Hub) setStalled(stalled bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stalled != stalled && !h.closed {
+		h.stalled = stalled
+		h.stateSeq++
+		h.cond.Broadcast()
+	}
+}
+
+// Stalled reports whether the shell has stopped taking input.
+func (h *Hub) Stalled() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stalled
 }
 
 func (h *Hub) pump() {
@@ -137,14 +211,17 @@ func (h *Hub) Idle() time.Duration {
 	return time.Since(h.lastSeen)
 }
 
-// Close kills the shell and ends every client.
-func (h *Hub) Close() {
+// Close kills the shell and ends every client ("ended").
+func (h *Hub) Close() { h.closeAs("ended") }
+
+// closeAs kills the shell and ends every client, telling them why.
+func (h *Hub) closeAs(why string) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return
 	}
-	h.closed = true
+	h.closed, h.why = true, why
 	h.cond.Broadcast()
 	h.mu.Unlock()
 	h.shell.Kill()
@@ -158,6 +235,7 @@ type Client struct {
 	hub      *Hub
 	Observer bool
 	pos      uint64
+	state    uint64 // the hub's stateSeq the client was last told
 	gone     bool
 	replaced bool
 	// Hello is what the connection is told first.
@@ -173,7 +251,7 @@ var ErrClosed = errors.New("terminal closed")
 func (h *Hub) Attach(observer bool, from uint64) (c *Client, replaced *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	c = &Client{hub: h, Observer: observer}
+	c = &Client{hub: h, Observer: observer, state: h.stateSeq}
 	reset := from < h.start() || from > h.head
 	if reset {
 		c.pos = h.start()
@@ -194,7 +272,7 @@ func (h *Hub) Attach(observer bool, from uint64) (c *Client, replaced *Client) {
 	if observer {
 		role = "observer"
 	}
-	c.Hello = Hello{Protocol: Protocol, Role: role, Cols: h.cols, Rows: h.rows, Offset: c.pos, Reset: reset}
+	c.Hello = Hello{Protocol: Protocol, Role: role, Cols: h.cols, Rows: h.rows, Offset: c.pos, Reset: reset, Stalled: h.stalled}
 	return c, replaced
 }
 
@@ -211,29 +289,41 @@ func (c *Client) Detach() {
 	h.mu.Unlock()
 }
 
-// Next waits for output after the client's position and copies up to
-// len(buf) bytes of it into buf. It returns the offset of those bytes, their
-// count, and exit=true (with the code) once the shell has ended and the
-// client has all its output.
-func (c *Client) Next(buf []byte) (off uint64, n int, exit bool, code int, err error) {
+// Event is what Next hands a connection: output, a change of state, or the end.
+type Event struct {
+	Offset  uint64 // of the output
+	N       int    // output bytes copied
+	State   bool   // the shell's input state changed: see Stalled
+	Stalled bool
+	Exit    bool // the shell has ended and the client has all its output
+	Code    int  // its exit code
+}
+
+// Next waits for output after the client's position, a change of state, or
+// the end, and copies up to len(buf) bytes of output into buf.
+func (c *Client) Next(buf []byte) (Event, error) {
 	h := c.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for {
 		if c.gone || h.closed {
-			return 0, 0, false, 0, ErrClosed
+			return Event{}, ErrClosed
+		}
+		if c.state != h.stateSeq {
+			c.state = h.stateSeq
+			return Event{State: true, Stalled: h.stalled}, nil
 		}
 		if c.pos < h.start() { // an observer that fell behind: skip forward
 			c.pos = h.start()
 		}
 		if c.pos < h.head {
-			off = c.pos
-			n = h.read(buf, c.pos)
-			c.pos += uint64(n)
-			return off, n, false, 0, nil
+			ev := Event{Offset: c.pos}
+			ev.N = h.read(buf, c.pos)
+			c.pos += uint64(ev.N)
+			return ev, nil
 		}
 		if h.exited {
-			return c.pos, 0, true, h.code, nil
+			return Event{Offset: c.pos, Exit: true, Code: h.code}, nil
 		}
 		h.cond.Wait()
 	}
@@ -253,23 +343,36 @@ func (c *Client) Ack(off uint64) {
 	h.mu.Unlock()
 }
 
-// Input writes to the shell; observers' input is dropped.
+// ErrStalled is returned by Input when the shell's input queue is full: the
+// input was dropped.
+var ErrStalled = errors.New("the terminal takes no input")
+
+// Input queues p for the shell and returns at once; observers' input is
+// dropped. When InputQueue bytes are already waiting, p is dropped too, the
+// terminal is reported stalled, and Input returns ErrStalled.
 func (c *Client) Input(p []byte) error {
 	if c.Observer || len(p) == 0 {
 		return nil
 	}
 	h := c.hub
 	h.mu.Lock()
-	isWriter := h.writer == c
-	h.mu.Unlock()
-	if !isWriter {
+	if h.writer != c || h.closed {
+		h.mu.Unlock()
 		return nil
 	}
+	if h.queued+len(p) > InputQueue {
+		h.mu.Unlock()
+		h.setStalled(true)
+		return ErrStalled
+	}
+	h.inq = append(h.inq, bytes.Clone(p))
+	h.queued += len(p)
+	h.cond.Broadcast()
+	h.mu.Unlock()
 	if h.onInput != nil {
 		h.onInput()
 	}
-	_, err := h.shell.Write(p)
-	return err
+	return nil
 }
 
 // Resize sets the terminal size; observers' resizes are dropped.
@@ -292,7 +395,8 @@ func (c *Client) Resize(cols, rows int) error {
 }
 
 // closeReason says why Next returned ErrClosed: "replaced" (another window
-// took over as writer), "ended" (the shell was ended), or "" (the client left).
+// took over as writer), "ended" (the shell was ended), "restarted" (ended
+// to be replaced by a new one), or "" (the client left).
 func (c *Client) closeReason() string {
 	h := c.hub
 	h.mu.Lock()
@@ -301,7 +405,7 @@ func (c *Client) closeReason() string {
 	case c.replaced:
 		return "replaced"
 	case h.closed:
-		return "ended"
+		return h.why
 	}
 	return ""
 }

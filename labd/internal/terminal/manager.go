@@ -2,11 +2,14 @@ package terminal
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +29,8 @@ type Manager struct {
 	mu       sync.Mutex
 	hubs     map[string]*Hub          // session/node -> hub
 	starting map[string]chan struct{} // session/node -> closed once its shell has started (or failed)
-	records  map[string]int           // session/node -> recordings made
+	keep     time.Duration            // recordings older than this are removed (0: kept)
+	maxBytes int64                    // recordings beyond this total are removed, oldest first (0: no cap)
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -38,7 +42,7 @@ func NewManager(shells lab.Shells, dir string, grace time.Duration, touch func(s
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{shells: shells, dir: dir, grace: grace, touch: touch, log: log,
-		hubs: map[string]*Hub{}, starting: map[string]chan struct{}{}, records: map[string]int{},
+		hubs: map[string]*Hub{}, starting: map[string]chan struct{}{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go m.reap()
 	return m
@@ -71,11 +75,9 @@ func (m *Manager) Hub(ctx context.Context, session, node string, writer bool, co
 		}
 		done := make(chan struct{})
 		m.starting[k] = done
-		n := m.records[k] + 1
-		m.records[k] = n
 		m.mu.Unlock()
 
-		h, err := m.start(ctx, session, node, n, cols, rows)
+		h, err := m.start(ctx, session, node, cols, rows)
 		m.mu.Lock()
 		delete(m.starting, k)
 		close(done)
@@ -87,20 +89,17 @@ func (m *Manager) Hub(ctx context.Context, session, node string, writer bool, co
 	}
 }
 
-// start starts a shell and its hub; n numbers the node's recordings.
-func (m *Manager) start(ctx context.Context, session, node string, n, cols, rows int) (*Hub, error) {
+// start starts a shell and its hub.
+func (m *Manager) start(ctx context.Context, session, node string, cols, rows int) (*Hub, error) {
 	sh, err := m.shells.StartShell(ctx, session, node, cols, rows)
 	if err != nil {
 		return nil, err
 	}
 	var rec *Recorder
 	if m.dir != "" {
-		dir := filepath.Join(m.dir, session)
-		if err := os.MkdirAll(dir, 0o700); err == nil {
-			rec, err = NewRecorder(filepath.Join(dir, fmt.Sprintf("%s-%d.cast", node, n)), cols, rows, session+" "+node)
-			if err != nil {
-				m.log.Warn("terminal recording", "session", session, "node", node, "err", err)
-			}
+		rec, err = m.newRecording(session, node, cols, rows)
+		if err != nil {
+			m.log.Warn("terminal recording", "session", session, "node", node, "err", err)
 		}
 	}
 	h := NewHub(sh, cols, rows, rec, func() {
@@ -110,6 +109,53 @@ func (m *Manager) start(ctx context.Context, session, node string, n, cols, rows
 	})
 	m.log.Info("shell started", "session", session, "node", node)
 	return h, nil
+}
+
+// newRecording creates the node's next recording, <node>-<n>.cast, n one
+// more than the highest on disk: a restarted labd (whose adopted sessions
+// already have recordings) continues the numbering.
+func (m *Manager) newRecording(session, node string, cols, rows int) (*Recorder, error) {
+	dir := filepath.Join(m.dir, session)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), node+"-")
+		if num, ok2 := strings.CutSuffix(rest, ".cast"); ok && ok2 {
+			if i, err := strconv.Atoi(num); err == nil {
+				n = max(n, i)
+			}
+		}
+	}
+	for range 5 { // another labd on the same folder may take a number meanwhile
+		n++
+		rec, err := NewRecorder(filepath.Join(dir, fmt.Sprintf("%s-%d.cast", node, n)), cols, rows, session+" "+node)
+		if !errors.Is(err, fs.ErrExist) {
+			return rec, err
+		}
+	}
+	return nil, fmt.Errorf("no free recording number for %s in %s", node, dir)
+}
+
+// Restart ends a node's shell, telling its clients "restarted"; the next
+// writer to connect gets a new shell. A shell that takes no input (see
+// Hub.Stalled) is replaced this way. It reports whether there was one.
+func (m *Manager) Restart(session, node string) bool {
+	k := key(session, node)
+	m.mu.Lock()
+	h, ok := m.hubs[k]
+	delete(m.hubs, k)
+	m.mu.Unlock()
+	if ok {
+		h.closeAs("restarted")
+		m.log.Info("shell restarted", "session", session, "node", node)
+	}
+	return ok
 }
 
 // EndSession ends every shell of a session (the lab session ended or was reset).
@@ -133,10 +179,17 @@ func (m *Manager) reap() {
 	defer close(m.done)
 	t := time.NewTicker(min(m.grace/4+time.Millisecond, 10*time.Second))
 	defer t.Stop()
+	prune := time.NewTicker(PruneEvery)
+	defer prune.Stop()
 	for {
 		select {
 		case <-m.stop:
 			return
+		case <-prune.C:
+			if _, err := m.Prune(time.Now()); err != nil {
+				m.log.Warn("prune recordings", "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		m.mu.Lock()

@@ -21,17 +21,22 @@ import (
 type Recorder struct {
 	mu      sync.Mutex
 	f       *os.File
+	path    string
 	w       *bufio.Writer
 	start   time.Time
 	pending []byte    // output not yet written as an event
 	since   time.Time // when the pending output began
 	closed  bool
+	armed   bool // a flush is due within FlushEvery
 	line    []byte
 }
 
 const (
 	coalesce   = 10 * time.Millisecond
 	maxPending = 64 << 10
+	// FlushEvery bounds how long recorded output waits in memory: a labd
+	// that crashes loses at most this much of a recording.
+	FlushEvery = time.Second
 )
 
 // Header is an asciicast v2 header.
@@ -50,11 +55,16 @@ func NewRecorder(path string, cols, rows int, title string) (*Recorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Recorder{f: f, w: bufio.NewWriterSize(f, 64<<10), start: time.Now()}
+	r := &Recorder{f: f, path: path, w: bufio.NewWriterSize(f, 64<<10), start: time.Now()}
 	hdr, _ := json.Marshal(Header{Version: 2, Width: cols, Height: rows, Timestamp: r.start.Unix(),
 		Env: map[string]string{"TERM": "xterm-256color", "SHELL": "/bin/bash"}, Title: title})
 	r.w.Write(hdr)
 	r.w.WriteByte('\n')
+	// The header reaches the file at once: even a crash leaves a valid recording.
+	if err := r.w.Flush(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -86,6 +96,21 @@ func (r *Recorder) Output(p []byte) {
 		r.since = now
 	}
 	r.pending = append(r.pending, p...)
+	r.arm()
+}
+
+// arm schedules a flush within FlushEvery (r.mu held).
+func (r *Recorder) arm() {
+	if r.armed || r.closed {
+		return
+	}
+	r.armed = true
+	time.AfterFunc(FlushEvery, func() {
+		r.mu.Lock()
+		r.armed = false
+		r.mu.Unlock()
+		r.Flush()
+	})
 }
 
 // flushPending writes the pending output as an event, keeping back an
@@ -125,6 +150,7 @@ func (r *Recorder) Resize(cols, rows int) {
 	defer r.mu.Unlock()
 	r.flushPending()
 	r.event(now, "r", fmt.Appendf(nil, "%dx%d", cols, rows))
+	r.arm()
 }
 
 // Exit records the exit code and closes the recording.

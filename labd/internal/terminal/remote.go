@@ -28,6 +28,7 @@ type ServerFrame struct {
 	Code    int    // exit
 	Error   string // error code
 	Message string // error message
+	Stalled bool   // state
 }
 
 // Dial connects to a terminal URL (ws:// or wss://) with a ticket, and reads the hello.
@@ -77,6 +78,10 @@ func (r *Remote) Read() (ServerFrame, error) {
 		var e struct{ Code, Message string }
 		err = json.Unmarshal(p, &e)
 		f.Error, f.Message = e.Code, e.Message
+	case TypeState:
+		var st struct{ Stalled bool }
+		err = json.Unmarshal(p, &st)
+		f.Stalled = st.Stalled
 	case TypePong:
 		f.Data = p
 	}

@@ -200,7 +200,7 @@ async function showTerminal(node) {
 }
 
 async function open(node) {
-  const { Terminal, FitAddon, TTY, nodeEndpoints, termOptions } = await terminals();
+  const { Terminal, FitAddon, TTY, nodeEndpoints, termOptions, restartButton, stalledText } = await terminals();
   const term = new Terminal({ ...termOptions, cursorBlink: true });
   const fit = new FitAddon();
   term.loadAddon(fit);
@@ -212,7 +212,7 @@ async function open(node) {
     term,
     ...nodeEndpoints(session.id, node, call),
     onState: (s, detail) => {
-      badge.textContent = t[s] || s;
+      badge.textContent = s === "stalled" ? stalledText() : t[s] || s;
       badge.dataset.state = s;
       pane.dataset.state = s;
       if (s === "ended" && detail) term.write(`\r\n\x1b[2m[${detail}]\x1b[0m\r\n`);
@@ -220,6 +220,15 @@ async function open(node) {
   });
   ttys[node] = { term, fit, tty };
   tty.connect();
+  if (!$("restart-terminal")) {
+    // One control for the terminal shown: the way out of a stalled shell.
+    const b = restartButton(() => {
+      const tab = $("tabs").querySelector('[aria-selected="true"]');
+      return tab && ttys[tab.id.slice(4)] && ttys[tab.id.slice(4)].tty;
+    });
+    b.id = "restart-terminal";
+    $("tabs").after(b);
+  }
 }
 
 window.addEventListener("resize", () => {

@@ -167,6 +167,7 @@ async function openClass(id) {
   clearInterval(refreshTimer);
   closeObserver();
   closeReplay();
+  closeWall();
   lastRender = "";
   stuckBefore = null;
   $("invitations").hidden = true;
@@ -238,6 +239,7 @@ async function refresh() {
   } catch (e) {
     return failed(e);
   }
+  syncWall(p);
   $("updated").textContent = fmt(t.updated, { time: clock.format(new Date(p.at)) });
   const stuck = p.trainees.filter((x) => x.stuck);
   const emails = new Set(stuck.map((x) => x.email));
@@ -315,6 +317,100 @@ function renderProgress(p) {
   }
 }
 
+// ---- the class wall: every live terminal as a thumbnail ----
+
+// wall holds the open thumbnails, by "session/node": {li, term, tty}. It
+// loads xterm.js (lecturer-watch.js) only when opened, and each thumbnail
+// is an observer stream (labd paces observers) at the trainee's size.
+let wall = null;
+let lastProgress = null;
+
+$("wall-toggle").addEventListener("click", async () => {
+  if (wall) return closeWall();
+  wall = new Map();
+  const b = $("wall-toggle");
+  b.textContent = b.dataset.hide;
+  b.setAttribute("aria-expanded", "true");
+  $("wall").hidden = false;
+  await watching();
+  if (lastProgress) syncWall(lastProgress);
+});
+
+function closeWall() {
+  if (!wall) return;
+  for (const th of wall.values()) {
+    th.tty.end();
+    th.term.dispose();
+  }
+  wall = null;
+  $("wall-list").replaceChildren();
+  $("wall").hidden = true;
+  const b = $("wall-toggle");
+  b.textContent = b.dataset.show;
+  b.setAttribute("aria-expanded", "false");
+}
+
+// syncWall opens a thumbnail for each live terminal of the class and
+// closes those whose session has ended.
+async function syncWall(p) {
+  lastProgress = p;
+  if (!wall) return;
+  const m = await watching();
+  if (!wall) return;
+  const live = new Map();
+  for (const tr of p.trainees) {
+    for (const l of p.labs) {
+      const s = tr.sessions.find((x) => x.lab === l.id);
+      if (!s || s.state !== "ready") continue;
+      for (const n of s.nodes.filter((n) => n.terminal)) live.set(`${s.id}/${n.name}`, { s, node: n.name, tr, l });
+    }
+  }
+  for (const [k, th] of wall) {
+    if (live.has(k)) continue;
+    th.tty.end();
+    th.term.dispose();
+    th.li.remove();
+    wall.delete(k);
+  }
+  for (const [k, { s, node, tr, l }] of live) {
+    if (!wall.has(k)) wall.set(k, thumbnail(m, s, node, tr, title(l.title)));
+    const li = wall.get(k).li;
+    li.dataset.stuck = tr.stuck ? "true" : "false";
+    li.style.outline = tr.stuck ? "3px solid var(--bad)" : ""; // stuck, at a glance
+  }
+  $("wall-empty").hidden = wall.size > 0;
+}
+
+function thumbnail(m, s, node, tr, labTitle) {
+  const open = () => observe(s, node, tr.name, labTitle);
+  // The terminal is a picture (hidden from assistive technology, a click
+  // observes); the button is the way in by keyboard.
+  const box = el("div", { class: "wall-term", "aria-hidden": "true", onclick: open });
+  const button = el("button", {
+    type: "button",
+    class: "wall-item",
+    "aria-label": fmt(t.wall_label, { name: tr.name, lab: labTitle, node }),
+    text: `${tr.name} · ${node}`,
+    onclick: open,
+  });
+  const li = el("li", { "data-session": s.id, "data-node": node, "data-trainee": tr.email }, box, button);
+  Object.assign(li.style, { display: "inline-block", margin: "0 .5rem .5rem 0", verticalAlign: "top", background: "#101418", padding: ".2rem" });
+  Object.assign(box.style, { cursor: "pointer" });
+  Object.assign(button.style, { display: "block", width: "100%", fontSize: ".8rem", marginTop: ".2rem" });
+  $("wall-list").append(li);
+  const term = new m.Terminal({ ...m.termOptions, fontSize: 5, scrollback: 0, disableStdin: true, cursorBlink: false });
+  term.open(box);
+  box.querySelector("textarea")?.setAttribute("tabindex", "-1");
+  const tty = new m.TTY({
+    term,
+    writerSize: true,
+    ...m.nodeEndpoints(s.id, node, api),
+    onState: (st) => (box.dataset.state = st),
+  });
+  tty.connect();
+  return { li, term, tty };
+}
+
 // ---- observing a terminal ----
 
 function closeObserver() {
@@ -355,8 +451,12 @@ async function observe(s, node, name, labTitle) {
   });
   observer = { term, fit, tty };
   tty.connect();
+  // The section opens below the table, often below the window: bring it
+  // into view (xterm.js does not paint a terminal out of view) and move
+  // the focus to it.
   h.tabIndex = -1;
-  h.focus();
+  h.focus({ preventScroll: true });
+  $("observe").scrollIntoView({ block: "start" });
 }
 
 window.addEventListener("resize", () => observer && observer.fit.fit());

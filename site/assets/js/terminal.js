@@ -2,4 +2,4 @@
 // imports only when a lab's terminals open: the lab page itself stays small.
 export { Terminal } from "@xterm/xterm";
 export { FitAddon } from "@xterm/addon-fit";
-export { TTY, nodeEndpoints, termOptions } from "./tty.js";
+export { TTY, nodeEndpoints, termOptions, restartButton, stalledText } from "./tty.js";

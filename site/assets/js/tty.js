@@ -1,7 +1,8 @@
 // tty.v1 client: one terminal of a lab session node in an xterm.js
 // terminal. It resumes after a dropped connection from the last byte the
 // terminal has processed, acks what it has processed (flow control), and
-// tells its state: connecting, connected, reconnecting, ended.
+// tells its state: connecting, connected, stalled (the shell takes no
+// input: restart it), reconnecting, ended.
 
 const enc = new TextEncoder();
 const ACK_EVERY = 64 * 1024;
@@ -20,7 +21,8 @@ function u64(n) {
 }
 
 export class TTY {
-  // opts: {wsURL(from, cols, rows) -> url, ticket() -> Promise<string>, term, onState(state, detail)}
+  // opts: {wsURL(from, cols, rows) -> url, ticket() -> Promise<string>, term, onState(state, detail),
+  //        restart() -> Promise, writerSize (an observer takes the writer's size)}
   constructor(opts) {
     this.o = opts;
     this.term = opts.term;
@@ -84,7 +86,9 @@ export class TTY {
         this.offset = h.offset;
         this.acked = Math.min(this.acked, h.offset);
         this.role = h.role;
-        this.setState("connected", h.role);
+        // A thumbnail shows the writer's screen at the writer's size.
+        if (this.o.writerSize && h.cols && h.rows) this.term.resize(h.cols, h.rows);
+        this.setState(h.stalled ? "stalled" : "connected", h.role);
         if (h.role === "writer") this.resize(this.term.cols, this.term.rows);
         break;
       }
@@ -102,9 +106,16 @@ export class TTY {
       case "x":
         this.end(null, JSON.parse(new TextDecoder().decode(p)).code);
         break;
+      case "s": {
+        const st = JSON.parse(new TextDecoder().decode(p));
+        this.setState(st.stalled ? "stalled" : "connected", this.role);
+        break;
+      }
       case "e": {
         const e = JSON.parse(new TextDecoder().decode(p));
         if (e.code === "replaced" || e.code === "ended") this.end(e.message);
+        // "restarted": a new shell, a new stream; reconnect to it at once.
+        if (e.code === "restarted") this.fresh();
         break;
       }
       case "P":
@@ -162,6 +173,31 @@ export class TTY {
     return true;
   }
 
+  // restart asks labd to end this node's shell and start a new one (the
+  // owner's or an admin's right); the "restarted" frame that follows
+  // reconnects every window of it, this one too.
+  async restart() {
+    if (!this.o.restart) return;
+    await this.o.restart();
+    if (this.closed) {
+      this.closed = false;
+      this.fresh();
+    }
+  }
+
+  // fresh starts over on a new stream: a blank screen, offset 0, connected now.
+  fresh() {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
+    clearInterval(this.pinger);
+    clearTimeout(this.timer);
+    this.term.reset();
+    this.offset = this.acked = this.done = 0;
+    this.tries = 0;
+    this.connect();
+  }
+
   end(message, code) {
     this.closed = true;
     clearTimeout(this.timer);
@@ -184,6 +220,7 @@ export function nodeEndpoints(sessionID, node, call) {
   return {
     wsURL: (from, cols, rows) =>
       `${scheme}://${location.host}/api/sessions/${sessionID}/nodes/${node}/terminal?from=${from}&cols=${cols}&rows=${rows}`,
+    restart: () => call("POST", `/sessions/${sessionID}/nodes/${node}/terminal/restart`),
     ticket: async () => {
       try {
         return (await call("POST", `/sessions/${sessionID}/nodes/${node}/ticket`)).ticket;
@@ -193,6 +230,35 @@ export function nodeEndpoints(sessionID, node, call) {
       }
     },
   };
+}
+
+// stalledText names the stalled state in the page's language.
+export function stalledText() {
+  return (document.documentElement.lang || "").startsWith("zh") ? "不接受输入：请重启终端" : "takes no input: restart it";
+}
+
+// restartButton is a page's "restart terminal" control: current() is the
+// TTY it acts on (the node shown). It asks first, since the shell's running
+// programs end. Its data-attention is set while that terminal is stalled.
+export function restartButton(current) {
+  const zh = (document.documentElement.lang || "").startsWith("zh");
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "tty-restart";
+  b.textContent = zh ? "重启终端" : "Restart terminal";
+  b.addEventListener("click", async () => {
+    const tty = current();
+    if (!tty || !confirm(zh ? "结束这个终端的 shell（及其中运行的程序），另开一个新的？" : "End this terminal's shell (and what runs in it) and start a new one?")) return;
+    b.disabled = true;
+    try {
+      await tty.restart();
+    } catch (e) {
+      alert(e.message);
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
 }
 
 // termOptions are the xterm.js options of every terminal on the site.
