@@ -54,6 +54,8 @@ type Server struct {
 	Log          *slog.Logger
 	Ready        map[string]Checker // name -> dependency, for /readyz
 	SiteDir      string             // the built site, served at /; "" for none
+	// Ports links sessions' web ports (labd's proxy); nil offers none.
+	Ports PortLinks
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 

@@ -76,6 +76,8 @@ type sessionView struct {
 	EndedAt   time.Time         `json:"ended_at,omitzero"`
 	// ExtendLeft is how much longer extensions may still make the session, in seconds.
 	ExtendLeft int64 `json:"extend_left_seconds"`
+	// Ports are a ready session's web ports (GET /api/sessions/{id} only).
+	Ports []portView `json:"ports,omitempty"`
 }
 
 func (s *Server) newSessionView(sess *lab.Session) sessionView {
@@ -216,7 +218,9 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
+	v := s.newSessionView(sess)
+	v.Ports = s.portViews(r, sess, a.User)
+	return writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {

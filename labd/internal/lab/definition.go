@@ -39,6 +39,8 @@ type Node struct {
 	// Command is the node's main process; by default it only waits. A Ceph
 	// node's starts the daemons the node holds, as a server does at boot.
 	Command []string `field:"command"`
+	// Ports are the node's web ports labd proxies to the trainee's browser.
+	Ports []Port `field:"ports"`
 }
 
 // Script is one setup action, run after every node has started, in order:
