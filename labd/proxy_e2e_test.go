@@ -7,11 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +21,11 @@ import (
 // webLab writes a lab whose node serves HTTP with busybox httpd on 8080
 // (declared) and 9090 (not declared), with CGI scripts that echo what the
 // node received and stream slowly.
-func webLab(t *testing.T) string {
+func webLab(t *testing.T, id string) string {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"web/lab.yaml": `id: web
+		"web/lab.yaml": `id: ` + id + `
 title: {zh: 网页, en: Web}
 duration: 5m
 nodes:
@@ -51,6 +51,7 @@ httpd -p 9090 -h /secret
 		"web/s.en.md": "Step",
 	}
 	for name, body := range files {
+		name = id + strings.TrimPrefix(name, "web")
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -73,8 +74,7 @@ type portsView struct {
 func labBrowser(t *testing.T, l *labd) *http.Client {
 	t.Helper()
 	addr := strings.TrimPrefix(l.url, "http://")
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 3 * time.Minute, Transport: &http.Transport{
+	return &http.Client{Jar: &hostJar{m: map[string]map[string]*http.Cookie{}}, Timeout: 3 * time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "tcp", addr)
@@ -102,7 +102,7 @@ func fetch(t *testing.T, c *http.Client, u string, hdr ...string) (int, string) 
 // session ends.
 func TestLabPortsThroughLabd(t *testing.T) {
 	needDocker(t)
-	l := startLabd(t, t.TempDir(), instanceName(t), webLab(t))
+	l := startLabd(t, t.TempDir(), instanceName(t), webLab(t, "web"))
 	alice, bob := l.token(t, "alice", auth.Trainee), l.token(t, "bob", auth.Trainee)
 	s := l.readySession(t, alice, "web")
 	var v portsView
@@ -163,4 +163,32 @@ func TestLabPortsThroughLabd(t *testing.T) {
 	if code, _ := fetch(t, browser, origin+"/index.html"); code != 404 {
 		t.Fatalf("a port of an ended session: %d", code)
 	}
+}
+
+// hostJar keeps cookies per host name, as browsers keep host-only cookies;
+// like browsers it sends Secure cookies to http://*.localhost.
+type hostJar struct {
+	mu sync.Mutex
+	m  map[string]map[string]*http.Cookie
+}
+
+func (j *hostJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.m[u.Hostname()] == nil {
+		j.m[u.Hostname()] = map[string]*http.Cookie{}
+	}
+	for _, c := range cs {
+		j.m[u.Hostname()][c.Name] = c
+	}
+}
+
+func (j *hostJar) Cookies(u *url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []*http.Cookie
+	for _, c := range j.m[u.Hostname()] {
+		out = append(out, c)
+	}
+	return out
 }

@@ -333,7 +333,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	defer ports.Close()
 	srv := &api.Server{
-		Ports: ports, Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), URL: cfg.URL,
+		Ports: ports, PortFrames: []string{ports.FrameSource()}, Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), URL: cfg.URL,
 		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
 		Certificates: certs, PDF: pdf,
 	}

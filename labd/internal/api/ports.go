@@ -3,6 +3,7 @@ package api
 import (
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
@@ -51,3 +52,11 @@ func (s *Server) portViews(r *http.Request, sess *lab.Session, user string) []po
 // CookieNames are the portal's cookies, which labd's proxy never forwards
 // to a lab (were the portal's cookies ever sent to a lab origin).
 var CookieNames = []string{sessionCookie, csrfCookie}
+
+// portFrames is the site CSP's frame-src for lab ports' origins, if any.
+func portFrames(sources []string) string {
+	if len(sources) == 0 {
+		return ""
+	}
+	return "; frame-src " + strings.Join(sources, " ")
+}

@@ -141,18 +141,17 @@ func (p *Proxy) newGrant(session, host, user string) *http.Cookie {
 		p.order[session] = o[1:]
 	}
 	p.mu.Unlock()
-	c := &http.Cookie{Name: p.cookieName(), Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	if p.cfg.Secure {
-		// The lab page embeds the port's origin: a cross-site frame, whose
-		// cookies must be SameSite=None. Partitioned keeps this one to
-		// frames under the portal's site (and to the port's own window).
-		c.Secure, c.SameSite, c.Partitioned = true, http.SameSiteNoneMode, true
-	}
-	return c
+	// The lab page embeds the port's origin: a cross-site frame, whose
+	// cookies must be SameSite=None, hence Secure (browsers take Secure
+	// cookies from http://*.localhost too). Partitioned keeps this one to
+	// frames under the portal's site and to the port's own window.
+	return &http.Cookie{Name: p.cookieName(), Value: id, Path: "/", HttpOnly: true,
+		Secure: true, SameSite: http.SameSiteNoneMode, Partitioned: true}
 }
 
 // cookieName: __Host- makes browsers refuse the cookie from any other host,
-// or with a Domain (set by a lab app on a sibling origin).
+// or with a Domain (set by a lab app on a sibling origin). On plain http
+// (a development labd on *.localhost) a prefixed name is not kept.
 func (p *Proxy) cookieName() string {
 	if p.cfg.Secure {
 		return "__Host-labd-port"

@@ -461,3 +461,13 @@ func (w *logWriter) Write(b []byte) (int, error) {
 }
 
 func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// FrameSource is the CSP source of every lab origin, for the portal's
+// frame-src: the lab domain's hosts on any port.
+func (p *Proxy) FrameSource() string {
+	scheme := "http"
+	if p.cfg.Secure {
+		scheme = "https"
+	}
+	return scheme + "://*." + p.cfg.Domain + ":*"
+}

@@ -2,6 +2,7 @@
 // steps, watch the time. The page (built from labs/<id>/) holds the lab's
 // text and steps; this talks to labd's API through api.js and nothing else.
 import { api, signInURL } from "./api.js";
+import { renderPorts } from "./ports.js";
 
 const root = document.getElementById("lab");
 const t = JSON.parse(root.dataset.i18n);
@@ -117,6 +118,7 @@ function show(s) {
   clearInterval(timer);
   timer = setInterval(tick, 1000);
   renderTabs(s.nodes.filter((n) => n.terminal));
+  renderPorts(s, { call, lang: root.dataset.lang, tabs: $("tabs"), panes: $("panes") });
 }
 
 function tick() {
