@@ -279,12 +279,18 @@ func TestProxyCraftedHostsAndPaths(t *testing.T) {
 	other := r.other.Listener.Addr().String()
 	cookie := ""
 	for _, ck := range c.Jar.Cookies(&url.URL{Scheme: "http", Host: host}) {
-		cookie = ck.Name + "=" + ck.Value
+		if ck.Name == "labd-port" {
+			cookie = ck.Name + "=" + ck.Value
+		}
 	}
+	// A path that looks like an address is only a path on the node.
+	if code, body := get(t, c, origin+"//"+other+"/"); code != 200 || body != "hello from the node: //"+other+"/" {
+		t.Errorf("//%s/ on the port: %d %q", other, code, body)
+	}
+	<-r.seen
 	raw := []string{
 		// Absolute form names another address: it is the host, not a lab's.
 		"GET http://" + other + "/ HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + cookie + "\r\n\r\n",
-		"GET //" + other + "/ HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + cookie + "\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: " + hostOnly + ".evil.test:" + r.port + "\r\nCookie: " + cookie + "\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: " + strings.Replace(host, "p8080-", "p"+strings.Split(other, ":")[1]+"-", 1) + "\r\nCookie: " + cookie + "\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: " + strings.Replace(host, "-node1-", "-"+other+"-", 1) + "\r\nCookie: " + cookie + "\r\n\r\n",
@@ -311,9 +317,7 @@ func TestProxyCraftedHostsAndPaths(t *testing.T) {
 	}
 	select {
 	case req := <-r.seen:
-		if req.URL.Path != "//"+other+"/" {
-			t.Fatalf("a crafted request reached the node: %s %s", req.Host, req.URL)
-		}
+		t.Fatalf("a crafted request reached the node: %s %s", req.Host, req.URL)
 	default:
 	}
 }
