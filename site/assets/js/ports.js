@@ -4,8 +4,8 @@
 // are short-lived and work once, so each opening fetches a fresh one.
 
 const words = {
-  zh: { open: "在新窗口打开", endpoint: "地址", reload: "重新载入" },
-  en: { open: "Open in a new window", endpoint: "Endpoint", reload: "Reload" },
+  zh: { open: "在新窗口打开", endpoint: "地址", ports: "网页端口", none: "没有网页端口" },
+  en: { open: "Open in a new window", endpoint: "Endpoint", ports: "Web ports", none: "No web ports" },
 };
 
 // freshURL asks labd for a new signed link to one port of the session.
@@ -91,4 +91,41 @@ export function renderPorts(s, { call, lang, tabs, panes }) {
     tabs.append(tab);
     panes.append(pane);
   }
+}
+
+// portLinks is the lecturer console's view of a trainee's web ports: a
+// disclosure that, each time it opens, fetches fresh links (the lecturer's
+// own: labd checks they watch the trainee) and lists them, each opening
+// the port in a new window.
+export function portLinks(call, sessionID, lang) {
+  const w = words[lang] || words.en;
+  const box = document.createElement("details");
+  box.className = "port-links";
+  const sum = document.createElement("summary");
+  sum.textContent = w.ports;
+  const list = document.createElement("ul");
+  box.append(sum, list);
+  box.addEventListener("toggle", async () => {
+    if (!box.open) return;
+    list.replaceChildren();
+    let s;
+    try {
+      s = await call("GET", `/sessions/${sessionID}`);
+    } catch (e) {
+      list.append(Object.assign(document.createElement("li"), { textContent: e.message }));
+      return;
+    }
+    for (const p of s.ports || []) {
+      const a = document.createElement("a");
+      a.href = p.url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.textContent = `${(p.title && (p.title[lang] || p.title.en)) || p.name} (${p.node}:${p.port})`;
+      const li = document.createElement("li");
+      li.append(a);
+      list.append(li);
+    }
+    if (!list.children.length) list.append(Object.assign(document.createElement("li"), { textContent: w.none }));
+  });
+  return box;
 }
