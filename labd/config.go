@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type config struct {
 	Origins     []string
 	ReapEvery   time.Duration
 	LogLevel    slog.Level
+	LabDomain   string // lab web ports are served on hosts under it
 
 	finish func() error // checks and converts what flag parsing left as text
 }
@@ -59,6 +61,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Instance, "instance", "LABD_INSTANCE", "default", "this labd's name on the Docker daemon: it adopts and removes only its own sessions")
 	str(&c.Subnet, "lab-subnet", "LABD_LAB_SUBNET", "10.213.0.0/24", "node addresses inside every lab session (sessions never share a network)")
 	str(&c.Runtime, "runtime", "LABD_RUNTIME", "docker", "docker, or local: processes on this machine in a folder per node, for development only, NOT a sandbox")
+	str(&c.LabDomain, "lab-domain", "LABD_LAB_DOMAIN", "labs.localhost", "lab web ports are served on p<port>-<node>-<token>.DOMAIN: a wildcard DNS name (and certificate) for labd, never the portal's host")
 	grace := "10m"
 	if v := getenv("LABD_TERMINAL_GRACE"); v != "" {
 		grace = v
@@ -149,7 +152,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 		if c.MaxPerUser < 1 || c.MaxSessions < 1 {
 			return fmt.Errorf("max-per-user and max-sessions must be at least 1")
 		}
-		return nil
+		return c.checkLabDomain(u.Hostname())
 	}
 }
 
@@ -201,4 +204,21 @@ func parseWarmPool(s string) (map[string]int, error) {
 		out[id] = size
 	}
 	return out, nil
+}
+
+// labDomainPattern is a DNS name of two labels or more.
+var labDomainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkLabDomain keeps lab origins off the portal's: a lab page on the
+// portal's host (or one above it) would share its cookies and origin.
+func (c *config) checkLabDomain(portal string) error {
+	c.LabDomain = strings.ToLower(strings.TrimSuffix(c.LabDomain, "."))
+	portal = strings.ToLower(portal)
+	switch {
+	case !labDomainPattern.MatchString(c.LabDomain) || len(c.LabDomain) > 190:
+		return fmt.Errorf("lab-domain: want a DNS name such as labs.example.net, found %q", c.LabDomain)
+	case portal == c.LabDomain || strings.HasSuffix(portal, "."+c.LabDomain):
+		return fmt.Errorf("lab-domain: %q holds the portal's host %q: give lab ports a domain of their own", c.LabDomain, portal)
+	}
+	return nil
 }

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/exam"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
+	"github.com/xsky-academy/academy/labd/internal/proxy"
 	"github.com/xsky-academy/academy/labd/internal/sqlite"
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 )
@@ -259,6 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		lab.Shells
 	}
 	var ready = map[string]api.Checker{"database": db}
+	var dial proxy.DialFunc // local nodes listen on this machine
 	switch cfg.Runtime {
 	case "local":
 		log.Warn("RUNTIME LOCAL: lab nodes are plain processes on this machine with labd's rights. NOT A SANDBOX: for development only.")
@@ -293,11 +297,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer stopWatch()
 		go d.Watch(wctx, log.Warn)
 		rt, ready["docker"] = d, d
+		dial = d.DialNode
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var svc *lab.Service
+	var ports *proxy.Proxy
 	terms := terminal.NewManager(rt, filepath.Join(cfg.Data, "recordings"), cfg.Grace,
 		func(session string) { svc.Touch(session) }, log)
 	defer terms.Close()
@@ -306,7 +312,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	svc = lab.NewService(lab.Config{
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
-		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg), OnDestroy: terms.EndSession,
+		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg),
+		OnDestroy: func(session string) {
+			terms.EndSession(session)
+			ports.EndSession(session)
+		},
 	}, catalog, rt, db)
 	// Recovery runs in the background: labd listens at once, /readyz says
 	// "sessions" unavailable until the previous labd's are adopted.
@@ -335,18 +345,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		})
 	}
 
-	srv := &api.Server{
-		Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), URL: cfg.URL,
-		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
-		Certificates: certs, PDF: pdf,
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv.Origins = append(listenOrigins(ln.Addr()), cfg.Origins...)
+	origins := append(listenOrigins(ln.Addr()), cfg.Origins...)
+	ports = proxy.New(proxy.Config{
+		Domain: cfg.LabDomain, Secure: strings.HasPrefix(cfg.URL, "https:"), Targets: svc, Dial: dial,
+		FrameAncestors: append([]string{siteOrigin(cfg.URL)}, origins...),
+		CookieNames:    api.CookieNames, Log: log,
+	})
+	defer ports.Close()
+	srv := &api.Server{
+		Ports: ports, PortFrames: []string{ports.FrameSource()}, Labs: svc, Classes: classes, Exams: exams, Terminals: terms, Tickets: auth.NewTickets(), URL: cfg.URL,
+		Tokens: tokens, Accounts: accounts, Log: log, SiteDir: cfg.Site, Registry: reg, Ready: ready,
+		Certificates: certs, PDF: pdf,
+	}
+	srv.Origins = origins
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		// Hosts under --lab-domain are lab web ports; every other is the portal.
+		Handler:           ports.Route(srv.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -379,6 +397,15 @@ func loadExams(dir string, labs *lab.Catalog, db *sqlite.DB, log *slog.Logger) (
 		return nil, fmt.Errorf("load programs from %s:\n%w", dir, err)
 	}
 	return &exam.Service{Programs: progs, Labs: labs, Store: db, Results: db, Log: log}, nil
+}
+
+// siteOrigin is the origin of the site's base URL.
+func siteOrigin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // listenOrigins are the origins of labd's own listening address when it is

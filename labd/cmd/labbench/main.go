@@ -41,11 +41,15 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site,cert (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site,cert,proxy (default all)")
 )
 
 func main() {
 	flag.Parse()
+	if *servePorts != "" {
+		fmt.Fprintln(os.Stderr, portServer(*servePorts))
+		os.Exit(1)
+	}
 	if err := bench(); err != nil {
 		fmt.Fprintln(os.Stderr, "labbench:", err)
 		os.Exit(1)
@@ -146,6 +150,11 @@ func bench() error {
 		// A stopped labd leaves its pool for the next one to adopt; the bench has no next one.
 		removeInstance(instance + "w")
 		if err != nil {
+			return err
+		}
+	}
+	if want("proxy") {
+		if err := proxyFigures(tmp, instance, cli, bin); err != nil {
 			return err
 		}
 	}

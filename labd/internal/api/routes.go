@@ -70,6 +70,8 @@ func (s *Server) routes() []route {
 
 		{"POST", "/api/sessions", Authenticated, s.createSession},
 		{"GET", "/api/sessions", Authenticated, s.listSessions},
+		// A ready session's ports carry signed links to their own origins,
+		// served by internal/proxy, never by this table (labd's Route).
 		{"GET", "/api/sessions/{id}", Authenticated, s.getSession},
 		{"DELETE", "/api/sessions/{id}", Authenticated, s.deleteSession},
 		{"POST", "/api/sessions/{id}/steps/{step}/check", Authenticated, s.checkStep},

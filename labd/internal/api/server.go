@@ -54,6 +54,11 @@ type Server struct {
 	Log          *slog.Logger
 	Ready        map[string]Checker // name -> dependency, for /readyz
 	SiteDir      string             // the built site, served at /; "" for none
+	// Ports links sessions' web ports (labd's proxy); nil offers none.
+	// PortFrames are the CSP sources of their origins, which the lab page
+	// frames, such as http://*.labs.localhost:*.
+	Ports      PortLinks
+	PortFrames []string
 	// Registry holds the metrics; the server adds its own collectors to it.
 	Registry *prometheus.Registry
 
@@ -89,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, r, s.Log, &httpError{http.StatusNotFound, "not_found", "no such API route: " + r.Method + " " + r.URL.Path})
 	})
 	if site, err := newSite(s.SiteDir, []string{"zh", "en"}); s.SiteDir != "" && err == nil {
+		site.csp += portFrames(s.PortFrames)
 		// "/" with any method, so that "/api/" (more specific) keeps every API path.
 		mux.Handle("/", site)
 	} else {

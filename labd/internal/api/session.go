@@ -80,6 +80,8 @@ type sessionView struct {
 	EndedAt   time.Time         `json:"ended_at,omitzero"`
 	// ExtendLeft is how much longer extensions may still make the session, in seconds.
 	ExtendLeft int64 `json:"extend_left_seconds"`
+	// Ports are a ready session's web ports (GET /api/sessions/{id} only).
+	Ports []portView `json:"ports,omitempty"`
 	// Queue is the place in line of a queued session.
 	Queue *queueView `json:"queue,omitempty"`
 	// Pool marks an unclaimed warm-pool session (admins see them).
@@ -237,7 +239,9 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s.newSessionView(sess))
+	v := s.newSessionView(sess)
+	v.Ports = s.portViews(r, sess, a.User)
+	return writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {

@@ -31,6 +31,8 @@ type site struct {
 	mu   sync.Mutex
 	zips map[zipKey][]byte
 	size int // bytes held in zips
+	// csp is siteCSP, with frame-src for lab ports' origins when offered.
+	csp string
 }
 
 type zipKey struct {
@@ -49,7 +51,7 @@ func newSite(dir string, langs []string) (*site, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &site{root: root, langs: langs, zips: map[zipKey][]byte{}}, nil
+	return &site{root: root, langs: langs, zips: map[zipKey][]byte{}, csp: siteCSP}, nil
 }
 
 // fingerprinted matches the names Hugo's fingerprint gives (a sha256 before
@@ -77,7 +79,7 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", siteCSP)
+	h.Set("Content-Security-Policy", s.csp)
 	if r.URL.Path == "/" {
 		http.Redirect(w, r, "/"+s.preferred(r)+"/", http.StatusFound)
 		return

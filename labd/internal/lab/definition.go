@@ -53,6 +53,8 @@ type Node struct {
 	// Addresses are extra IPv4 addresses (CIDR) on the node's interface,
 	// besides its own on the session network: imported scenarios hard-code them.
 	Addresses []string `field:"addresses"`
+	// Ports are the node's web ports labd proxies to the trainee's browser.
+	Ports []Port `field:"ports"`
 }
 
 // Script is one setup action, run after every node has started, in order:

@@ -62,11 +62,17 @@ func waitReady(t *testing.T, svc *lab.Service, a lab.Actor, id string) *lab.Sess
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s, err := svc.Wait(ctx, a, id)
-	if err != nil || s.State != lab.Ready {
-		t.Fatalf("session %s: %+v %v", id, s, err)
+	for {
+		// Wait returns on each change of state: queued (while recovery
+		// runs), provisioning, then ready.
+		s, err := svc.Wait(ctx, a, id)
+		switch {
+		case err == nil && s.State == lab.Ready:
+			return s
+		case err != nil || ctx.Err() != nil || (s.State != lab.Queued && s.State != lab.Provisioning):
+			t.Fatalf("session %s: %+v %v", id, s, err)
+		}
 	}
-	return s
 }
 
 func commands(f *lab.Foreground) []string {

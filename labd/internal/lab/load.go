@@ -196,6 +196,7 @@ func (v *validator) validate(d *Definition) {
 		} else if len(n.Command) == 0 || n.Command[0] == "" {
 			v.Fail(p+".command", "want a program and its arguments")
 		}
+		v.ports(p, n.Name, n.Ports)
 		for j, vol := range n.Volumes {
 			if !strings.HasPrefix(vol, "/") || strings.Contains(vol, "..") || vol == "/" {
 				v.Fail(fmt.Sprintf("%s.volumes[%d]", p, j), "want an absolute path inside the node, found %q", vol)

@@ -3,6 +3,7 @@
 // text and steps; this talks to labd's API through api.js and nothing else.
 import { api, signInURL } from "./api.js";
 import { initSteps } from "./steps.js";
+import { renderPorts } from "./ports.js";
 
 const root = document.getElementById("lab");
 const t = JSON.parse(root.dataset.i18n);
@@ -138,6 +139,7 @@ function show(s) {
   timer = setInterval(tick, 1000);
   renderTabs(s.nodes.filter((n) => n.terminal));
   steps.ready();
+  renderPorts(s, { call, lang: root.dataset.lang, tabs: $("tabs"), panes: $("panes") });
 }
 
 function tick() {

@@ -7,6 +7,7 @@
 // goes through labd's API (api.js).
 import { api, request, APIError } from "./api.js";
 import { missingText } from "./missing.js";
+import { portLinks } from "./ports.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("lecturer");
@@ -285,6 +286,7 @@ function renderProgress(p) {
             }),
           );
         }
+        actions.append(portLinks(api, s.id, lang));
       }
       if (s) {
         actions.append(
