@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,41 +16,6 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 	"github.com/xsky-academy/academy/labd/internal/terminal/ttytest"
 )
-
-// bounded fails the test if f has not returned after d.
-func bounded(t *testing.T, d time.Duration, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not return in %s", what, d)
-	}
-}
-
-// noGoroutines waits until no goroutine of this process runs any of funcs.
-func noGoroutines(t *testing.T, funcs ...string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		buf := make([]byte, 4<<20)
-		stacks := string(buf[:runtime.Stack(buf, true)])
-		var left []string
-		for _, f := range funcs {
-			if strings.Contains(stacks, f) {
-				left = append(left, f)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines still running %v:\n%s", left, stacks)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // TestTerminalFlood: 20 MB of random bytes laced with Ctrl-S, Ctrl-Z,
 // Ctrl-C and escape sequences, then a huge paste, from a writer that never
@@ -81,7 +45,7 @@ func TestTerminalFlood(t *testing.T) {
 	frames = append(frames, []byte(strings.Repeat("paste ", (60<<10)/6)))
 	began := time.Now()
 	sent := 0
-	bounded(t, 3*time.Minute, "sending 20 MB of input", func() {
+	ttytest.Within(t, 3*time.Minute, "sending 20 MB of input", func() {
 		for _, f := range frames {
 			// The connection may end, but only with the shell (below).
 			if flood.Send(terminal.Input(f)) != nil {
@@ -96,7 +60,7 @@ func TestTerminalFlood(t *testing.T) {
 	// runs an editor, and the editor's buffer then runs as commands): then
 	// the observer sees the exit.
 	stalled, exited := false, false
-	bounded(t, time.Minute, "the stalled state", func() {
+	ttytest.Within(t, time.Minute, "the stalled state", func() {
 		for !stalled && !exited {
 			f, err := obs.r.Read()
 			stalled = err == nil && f.Type == terminal.TypeState && f.Stalled
@@ -109,7 +73,7 @@ func TestTerminalFlood(t *testing.T) {
 	}
 	if sent < 20<<20 && !exited {
 		// It ended after the stall was reported: its exit follows.
-		bounded(t, time.Minute, "the shell's end", func() {
+		ttytest.Within(t, time.Minute, "the shell's end", func() {
 			for !exited {
 				f, err := obs.r.Read()
 				exited = err != nil || f.Type == terminal.TypeExit
@@ -122,7 +86,7 @@ func TestTerminalFlood(t *testing.T) {
 	if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/nodes/node1/terminal/restart", alice, nil, nil); code != 204 {
 		t.Fatalf("restart: %d", code)
 	}
-	bounded(t, 30*time.Second, "the flooder's connection to end", func() {
+	ttytest.Within(t, 30*time.Second, "the flooder's connection to end", func() {
 		for {
 			if _, err := flood.Read(); err != nil {
 				return
@@ -143,7 +107,7 @@ func TestTerminalFlood(t *testing.T) {
 	fresh.until("echo ok", func(o string) bool { return strings.Contains(o, "ok\r\n") })
 	fresh.r.Close()
 	obs.r.Close()
-	noGoroutines(t, "terminal.Serve", "terminal.readLoop")
+	ttytest.GoroutinesGone(t, 30*time.Second, "terminal.Serve", "terminal.readLoop")
 }
 
 // TestTerminalShellsEndAfterCrash: labd (a real process) is killed with

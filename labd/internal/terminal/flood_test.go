@@ -2,7 +2,6 @@ package terminal_test
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -10,42 +9,6 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/terminal"
 	"github.com/xsky-academy/academy/labd/internal/terminal/ttytest"
 )
-
-// within fails the test if f has not returned after d: a hang is a failure,
-// not a wait for ever.
-func within(t *testing.T, d time.Duration, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("%s did not return in %s", what, d)
-	}
-}
-
-// goroutinesGone waits until no goroutine runs any of the functions named.
-func goroutinesGone(t *testing.T, funcs ...string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		stacks := string(buf[:runtime.Stack(buf, true)])
-		var left []string
-		for _, f := range funcs {
-			if strings.Contains(stacks, f) {
-				left = append(left, f)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines still running %v:\n%s", left, stacks)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // TestInputToAStuckShell: a shell that takes no input never blocks the
 // writer's connection: input is queued up to InputQueue, then dropped, and
@@ -56,7 +19,7 @@ func TestInputToAStuckShell(t *testing.T) {
 	w, _ := h.Attach(false, 0)
 	o, _ := h.Attach(true, 0)
 	var full error
-	within(t, 10*time.Second, "input to a stuck shell", func() {
+	ttytest.Within(t, 10*time.Second, "input to a stuck shell", func() {
 		p := make([]byte, 32<<10)
 		for range 4 * terminal.InputQueue / len(p) {
 			if err := w.Input(p); err != nil {
@@ -67,7 +30,7 @@ func TestInputToAStuckShell(t *testing.T) {
 	if !errors.Is(full, terminal.ErrStalled) || !h.Stalled() {
 		t.Fatalf("input beyond the queue: %v, stalled %v", full, h.Stalled())
 	}
-	within(t, 10*time.Second, "the observer's state event", func() {
+	ttytest.Within(t, 10*time.Second, "the observer's state event", func() {
 		ev, err := o.Next(make([]byte, 1024))
 		if err != nil || !ev.State || !ev.Stalled {
 			t.Errorf("observer event %+v %v, want a stalled state", ev, err)
@@ -77,7 +40,7 @@ func TestInputToAStuckShell(t *testing.T) {
 		t.Error("a new writer's hello does not say the terminal is stalled")
 	}
 	h.Close()
-	goroutinesGone(t, "terminal.(*Hub).feed", "terminal.(*Hub).pump")
+	ttytest.GoroutinesGone(t, 20*time.Second, "terminal.(*Hub).feed", "terminal.(*Hub).pump")
 }
 
 // TestFloodThenRestart floods a real bash (local runtime) whose terminal
@@ -94,7 +57,7 @@ func TestFloodThenRestart(t *testing.T) {
 	flood.Send(terminal.Input([]byte("stty raw -echo; echo rea''dy; sleep 600\r")))
 	obs.until("ready", func(s string) bool { return strings.Contains(s, "ready") })
 	frame := terminal.Input([]byte(strings.Repeat("x", 32<<10)))
-	within(t, 2*time.Minute, "sending the flood", func() {
+	ttytest.Within(t, 2*time.Minute, "sending the flood", func() {
 		for range (8 << 20) / (32 << 10) {
 			if err := flood.Send(frame); err != nil {
 				t.Errorf("send: %v", err)
@@ -119,7 +82,7 @@ func TestFloodThenRestart(t *testing.T) {
 		t.Fatal("no shell to restart")
 	}
 	// The flooder is told, and its connection ends.
-	within(t, 20*time.Second, "the flooder's close", func() {
+	ttytest.Within(t, 20*time.Second, "the flooder's close", func() {
 		for {
 			fr, err := flood.Read()
 			if err != nil {
@@ -139,5 +102,5 @@ func TestFloodThenRestart(t *testing.T) {
 	rd.r.Close()
 	obs.r.Close()
 	f.mgr.Restart("s1", "n1")
-	goroutinesGone(t, "terminal.Serve", "terminal.readLoop", "terminal.(*Hub).feed", "terminal.(*Hub).pump")
+	ttytest.GoroutinesGone(t, 20*time.Second, "terminal.Serve", "terminal.readLoop", "terminal.(*Hub).feed", "terminal.(*Hub).pump")
 }
