@@ -232,6 +232,12 @@ func (c *converter) convert(sc *Scenario, memory string) error {
 		}
 		steps = append(steps, s)
 	}
+	// On the lab page a step's title is a heading of level 3: the texts'
+	// own headings go below it, and one that repeats the title goes.
+	for i := range steps {
+		steps[i].text = Demote(dropTitle(steps[i].text, steps[i].title), 4)
+	}
+	intro, finish = Demote(intro, 4), Demote(finish, 4)
 	// The intro opens the first step's text, the finish closes the last's.
 	if intro != "" {
 		steps[0].text = strings.TrimRight(intro, "\n") + "\n\n---\n\n" + steps[0].text
