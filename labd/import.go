@@ -55,6 +55,15 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	src := pos[0]
+	if b := filepath.Base(src); b == "index.json" || b == "structure.json" {
+		src = filepath.Dir(src) // the file names its folder
+	}
+	if *lang != "en" && *lang != "zh" {
+		return fmt.Errorf("--lang %s: want en or zh", *lang)
+	}
+	if *id != "" && *out != "" && filepath.Base(*out) != *id {
+		return fmt.Errorf("--id %s with --out %s: a lab's folder is named as its id; give one of them", *id, *out)
+	}
 	root, inRepo, dirs, err := scenarios(src)
 	if err != nil {
 		return err

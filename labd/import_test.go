@@ -77,7 +77,17 @@ func TestImportCommand(t *testing.T) {
 	if code, _, errs := runImport(dir, "--out", filepath.Join(labs, "s")); code != 1 || !strings.Contains(errs, "file step1.md not found") {
 		t.Errorf("a symlink out: exit %d %s", code, errs)
 	}
-	// Usage errors.
+	// SRC may name the scenario's index.json.
+	if code, out, errs := runImport(src+"/index.json", "--out", filepath.Join(labs, "files")); code != 0 || !strings.Contains(out, "is up to date with "+src+"\n") {
+		t.Errorf("SRC/index.json: exit %d %s%s", code, out, errs)
+	}
+	// Usage errors, told before anything is read or written.
+	if code, _, errs := runImport(src, "--id", "one", "--out", filepath.Join(labs, "two")); code != 1 || !strings.Contains(errs, "a lab's folder is named as its id") {
+		t.Errorf("--id and --out differ: exit %d %s", code, errs)
+	}
+	if code, _, errs := runImport(src, "--lang", "fr", "--out", filepath.Join(labs, "fr")); code != 1 || errs != "labd: --lang fr: want en or zh\n" {
+		t.Errorf("--lang fr: exit %d %q", code, errs)
+	}
 	if code, _, _ := runImport(); code != 2 {
 		t.Errorf("no SRC: exit %d", code)
 	}

@@ -239,9 +239,9 @@ func TestWrite(t *testing.T) {
 	}
 	// A lab that does not validate replaces nothing and leaves nothing.
 	l2 := &Lab{ID: "demo", Files: map[string][]byte{"lab.yaml": []byte("id: other\n")}}
-	err := l2.Write(dir, true, func(string) error { return errors.New("no good") })
-	if err == nil || !strings.Contains(err.Error(), "no good") {
-		t.Errorf("failed check: %v", err)
+	err := l2.Write(dir, true, func(stage string) error { return fmt.Errorf("%s/lab.yaml:1: no good", stage) })
+	if err == nil || err.Error() != "the imported lab does not validate: "+dir+"/lab.yaml:1: no good" {
+		t.Errorf("failed check (named where the lab goes, not where it was staged): %v", err)
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "lab.yaml")); string(data) != "id: demo\n" {
 		t.Errorf("the earlier lab was touched: %q", data)

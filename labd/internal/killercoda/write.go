@@ -184,7 +184,8 @@ func (l *Lab) Write(dir string, force bool, check func(dir string) error) error 
 	}
 	if check != nil {
 		if err := check(stage); err != nil {
-			return fmt.Errorf("the imported lab does not validate: %w", err)
+			// The loader names the staged files: name them where they go.
+			return fmt.Errorf("the imported lab does not validate: %s", strings.ReplaceAll(err.Error(), stage, dir))
 		}
 	}
 	if !exists {
