@@ -89,7 +89,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		labsDir = "labs"
 	}
-	refused := 0
+	refused, same := 0, 0
 	var failed []string
 	for _, d := range dirs {
 		opt := killercoda.Options{ID: *id, Lang: *lang, Source: d.dir}
@@ -131,6 +131,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if diff, err := l.Diff(dst); err == nil && len(diff) == 0 {
 			fmt.Fprintf(stdout, "labd: %s is up to date with %s\n", dst, show(d.dir))
+			same++
 			continue
 		}
 		err = l.Write(dst, *force, func(dir string) error {
@@ -158,7 +159,8 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			count(l.Steps, "step"), count(l.Checks, "check"), count(l.Assets, "asset"), count(len(l.Warnings), "warning"))
 	}
 	if len(dirs) > 1 {
-		fmt.Fprintf(stdout, "labd: %d scenarios: %d imported, %d refused, %d failed\n", len(dirs), len(dirs)-refused-len(failed), refused, len(failed))
+		fmt.Fprintf(stdout, "labd: %d scenarios: %d imported, %d up to date, %d refused, %d failed\n",
+			len(dirs), len(dirs)-same-refused-len(failed), same, refused, len(failed))
 	}
 	if refused > 0 || len(failed) > 0 {
 		return fmt.Errorf("%d of %d scenarios not imported", refused+len(failed), len(dirs))

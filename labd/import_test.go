@@ -64,6 +64,9 @@ func TestImportCommand(t *testing.T) {
 	if code != 0 || strings.Index(out, "course/hello into") > strings.Index(out, "course/bye into") || !strings.Contains(out, "2 scenarios: 2 imported") {
 		t.Fatalf("course: exit %d\n%s%s", code, out, errs)
 	}
+	if code, out, errs := runImport("internal/killercoda/testdata/course", "--out", labs); code != 0 || !strings.Contains(out, "labd: 2 scenarios: 0 imported, 2 up to date, 0 refused, 0 failed\n") {
+		t.Errorf("the course again: exit %d\n%s%s", code, out, errs)
+	}
 	var vout, verr bytes.Buffer
 	if code := run(context.Background(), []string{"validate", "--certs", "", labs}, func(string) string { return "" }, &vout, &verr); code != 0 ||
 		!strings.Contains(vout.String(), "3 labs ok") {
