@@ -20,11 +20,13 @@ import (
 const importUsage = `usage: labd import killercoda SRC [--id ID] [--out labs/ID] [--force] [--lang en|zh]
   SRC is a scenario folder (holding index.json), a course (holding structure.json)
   or a folder of scenarios; a course or folder is imported lab by lab into --out (default labs).
+  A lab the same as the import is left alone; one that differs is replaced only with --force.
 `
 
 // importCmd converts Killercoda scenarios into lab folders and reports, per
-// lab, its steps, checks, assets and warnings. A refused scenario is one
-// line on stderr and exit 1; nothing of it is written.
+// lab, its steps, checks, assets and warnings, naming files as SRC was
+// given. A refused scenario is one line on stderr and exit 1; nothing of
+// it is written. Importing again leaves a lab that is the same alone.
 func importCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "killercoda" {
 		fmt.Fprint(stderr, importUsage)
@@ -35,7 +37,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	fl.Usage = func() { fmt.Fprint(stderr, importUsage); fl.PrintDefaults() }
 	id := fl.String("id", "", "the lab's id (default: the scenario folder's name)")
 	out := fl.String("out", "", "the lab folder (default labs/ID); for several scenarios, the labs folder (default labs)")
-	force := fl.Bool("force", false, "replace a lab folder that exists")
+	force := fl.Bool("force", false, "replace a lab folder that differs from the import, edits and all (never a folder without lab.yaml)")
 	lang := fl.String("lang", "en", "the language of the scenario's texts: en or zh")
 	// Flags may come before or after SRC.
 	var pos []string
