@@ -46,7 +46,7 @@ func TestKillercodaInBrowser(t *testing.T) {
 
 	// The Chinese page: the notice, then the English steps marked as English.
 	openLabPage(t, ctx, l, "/zh/labs/"+id+"/")
-	if msg := get(t, ctx, chromedp.Text(".notice.untranslated")); !strings.Contains(msg, "尚未译成中文") {
+	if msg := get(t, ctx, chromedp.Evaluate[string](`document.querySelector(".notice.untranslated")?.textContent ?? ""`)); !strings.Contains(msg, "尚未译成中文") {
 		t.Errorf("the zh page's notice: %q", msg)
 	}
 	text := get(t, ctx, chromedp.Text("#step-make-a-folder .step-text"))
@@ -78,6 +78,10 @@ func TestKillercodaInBrowser(t *testing.T) {
 		t.Errorf("the failed check says %q", msg)
 	}
 
+	// The block closed with ```{{exec}} is a button.
+	if n := get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#step-make-a-folder button.exec").length`)); n != 1 {
+		t.Fatalf("step 1 has %d exec buttons, want 1", n)
+	}
 	click(t, ctx, `#step-make-a-folder button.exec`)
 	waitTerminal(t, ctx, "ubuntu", "the typed mkdir", regexp.MustCompile(`root@ubuntu:~# mkdir -p /root/work\s*\n.*root@ubuntu:~#`))
 	click(t, ctx, `#step-make-a-folder button.check`)
