@@ -265,6 +265,10 @@ func TestEveryLab(t *testing.T) {
 				l.busyNodes(t, s.ID, def, busy)
 			}
 			for i, step := range def.Steps {
+				// Entered as the lab page enters it: its on_enter scripts run.
+				if code := l.call(t, "POST", "/api/sessions/"+s.ID+"/steps/"+step.ID+"/enter", tok, nil, nil); code/100 != 2 {
+					t.Fatalf("enter step %s: %d", step.ID, code)
+				}
 				for _, lang := range []string{"zh", "en"} {
 					if !verified(step) { // an imported step without a verify script always passes
 						break

@@ -13,6 +13,9 @@ import (
 type Options struct {
 	ID   string // the lab's id; default: the scenario folder's name
 	Lang string // the language of the texts: en (default) or zh
+	// Source names the scenario in lab.yaml's first line (default: dir,
+	// which is "." when the folder read from is the scenario itself).
+	Source string
 }
 
 // Lab is a converted scenario: the lab folder's files and what the import
@@ -98,8 +101,9 @@ func Convert(src fs.FS, dir string, opt Options) (*Lab, error) {
 	if opt.Lang != "en" && opt.Lang != "zh" {
 		return nil, fmt.Errorf("language %q: want en or zh", opt.Lang)
 	}
-	id := opt.ID
+	id, hint := opt.ID, ""
 	if id == "" {
+		hint = "; give one with --id"
 		base := path.Base(dir)
 		if base == "." || base == "/" {
 			base = sc.Title
@@ -107,7 +111,7 @@ func Convert(src fs.FS, dir string, opt Options) (*Lab, error) {
 		id = Slug(base, 63)
 	}
 	if !labID.MatchString(id) {
-		return nil, fmt.Errorf("lab id %q: want lowercase letters, digits and dashes (at most 63); give one with --id", id)
+		return nil, fmt.Errorf("lab id %q: want lowercase letters, digits and dashes (at most 63)%s", id, hint)
 	}
 	c := &converter{src: src, dir: dir, opt: opt, lab: &Lab{ID: id, Files: map[string][]byte{}}, shared: map[string]string{}}
 	kubectl := c.usesKubectl(sc)
@@ -228,6 +232,12 @@ func (c *converter) convert(sc *Scenario, memory string) error {
 		}
 		steps = append(steps, s)
 	}
+	// On the lab page a step's title is a heading of level 3: the texts'
+	// own headings go below it, and one that repeats the title goes.
+	for i := range steps {
+		steps[i].text = Demote(dropTitle(steps[i].text, steps[i].title), 4)
+	}
+	intro, finish = Demote(intro, 4), Demote(finish, 4)
 	// The intro opens the first step's text, the finish closes the last's.
 	if intro != "" {
 		steps[0].text = strings.TrimRight(intro, "\n") + "\n\n---\n\n" + steps[0].text

@@ -217,14 +217,31 @@ func TestWrite(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(dir, "scripts", "a.sh")); err != nil || info.Mode().Perm() != 0o755 {
 		t.Fatalf("script: %v %v", info, err)
 	}
-	if err := l.Write(dir, false, nil); !errors.Is(err, ErrExists) {
+	// Again, the same files: nothing to do, and nothing touched.
+	if diff, err := l.Diff(dir); err != nil || diff != nil {
+		t.Errorf("diff with the same files: %v %v", diff, err)
+	}
+	before, _ := os.Stat(filepath.Join(dir, "lab.yaml"))
+	if err := l.Write(dir, false, func(string) error { return errors.New("checked again") }); err != nil {
 		t.Errorf("again without force: %v", err)
+	}
+	if after, _ := os.Stat(filepath.Join(dir, "lab.yaml")); !os.SameFile(before, after) {
+		t.Error("writing the same files again replaced them")
+	}
+	// An edited lab is not replaced without force; the message names the file.
+	os.WriteFile(filepath.Join(dir, "scripts", "a.sh"), []byte("false\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644)
+	if diff, _ := l.Diff(dir); strings.Join(diff, " ") != "notes.txt scripts/a.sh" {
+		t.Errorf("diff after edits: %v", diff)
+	}
+	if err := l.Write(dir, false, nil); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "differs from this import in notes.txt, scripts/a.sh (--force replaces it)") {
+		t.Errorf("again, edited, without force: %v", err)
 	}
 	// A lab that does not validate replaces nothing and leaves nothing.
 	l2 := &Lab{ID: "demo", Files: map[string][]byte{"lab.yaml": []byte("id: other\n")}}
-	err := l2.Write(dir, true, func(string) error { return errors.New("no good") })
-	if err == nil || !strings.Contains(err.Error(), "no good") {
-		t.Errorf("failed check: %v", err)
+	err := l2.Write(dir, true, func(stage string) error { return fmt.Errorf("%s/lab.yaml:1: no good", stage) })
+	if err == nil || err.Error() != "the imported lab does not validate: "+dir+"/lab.yaml:1: no good" {
+		t.Errorf("failed check (named where the lab goes, not where it was staged): %v", err)
 	}
 	if data, _ := os.ReadFile(filepath.Join(dir, "lab.yaml")); string(data) != "id: demo\n" {
 		t.Errorf("the earlier lab was touched: %q", data)
@@ -237,6 +254,37 @@ func TestWrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "scripts")); !os.IsNotExist(err) {
 		t.Error("force kept files of the earlier lab")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+		t.Errorf("left behind after force: %v", entries)
+	}
+}
+
+// TestWriteNotLab: a folder that is not a lab is never replaced, not even
+// with force (an --out naming a wrong folder); an empty one is filled.
+func TestWriteNotLab(t *testing.T) {
+	l := &Lab{ID: "demo", Files: map[string][]byte{"lab.yaml": []byte("id: demo\n")}}
+	dir := filepath.Join(t.TempDir(), "demo")
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub", "precious"), []byte("keep\n"), 0o644)
+	for _, force := range []bool{false, true} {
+		if err := l.Write(dir, force, nil); !errors.Is(err, ErrNotLab) {
+			t.Errorf("force %v: %v", force, err)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "sub", "precious")); err != nil || string(data) != "keep\n" {
+		t.Errorf("the folder's file: %q %v", data, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+	empty := filepath.Join(t.TempDir(), "demo")
+	os.Mkdir(empty, 0o755)
+	if err := l.Write(empty, false, nil); err != nil {
+		t.Fatalf("an empty folder: %v", err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(empty, "lab.yaml")); string(data) != "id: demo\n" {
+		t.Errorf("lab.yaml in the empty folder: %q", data)
 	}
 }
 

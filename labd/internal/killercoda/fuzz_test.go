@@ -2,6 +2,7 @@ package killercoda
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -44,7 +45,7 @@ func FuzzConvert(f *testing.F) {
 }
 
 // FuzzMarkdown: any text parses and rewrites without panic; a rewrite that
-// changes nothing gives the text back.
+// changes nothing gives the text back; demoting headings keeps the code.
 func FuzzMarkdown(f *testing.F) {
 	f.Add("`ls`{{exec}} ```\npwd\n```{{exec interrupt}} ![a](b.png) <img src=\"c.png\">")
 	f.Add("```\nunclosed")
@@ -64,6 +65,14 @@ func FuzzMarkdown(f *testing.F) {
 		}
 		if got := RewriteLinks(md, func(target string, _ int) string { return target }); got != md {
 			t.Errorf("an identity rewrite changed the text:\n%q\n%q", md, got)
+		}
+		// Demoting headings touches no code: the commands stay the same.
+		d := Demote(md, 4)
+		if c2, _ := Parse(d); !slices.Equal(c2, cmds) {
+			t.Errorf("Demote changed the commands:\n%q\n%q", md, d)
+		}
+		if strings.Count(d, "\n") != strings.Count(md, "\n") || Demote(d, 4) != d {
+			t.Errorf("Demote is not line for line, or not idempotent:\n%q\n%q", md, d)
 		}
 	})
 }

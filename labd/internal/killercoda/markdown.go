@@ -139,3 +139,53 @@ func RewriteLinks(md string, rewrite func(target string, line int) string) strin
 	}
 	return strings.Join(lines, "\n")
 }
+
+var atxHeading = regexp.MustCompile(`^( {0,3})(#{1,6})([ \t]+|$)`)
+
+// headings calls fn with each ATX heading line outside fenced code (a
+// shell comment in a block is no heading); fn returns the line to keep.
+func headings(md string, fn func(i int, level int, line string) string) string {
+	lines := strings.Split(md, "\n")
+	inFence := false
+	for i, line := range lines {
+		if fenceOpen.MatchString(line) {
+			if inFence && fenceClose.MatchString(line) || !inFence {
+				inFence = !inFence
+				continue
+			}
+		}
+		if m := atxHeading.FindStringSubmatch(line); m != nil && !inFence {
+			lines[i] = fn(i, len(m[2]), line)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Demote shifts a text's headings so that its highest is of level top:
+// on the lab page a step's title is a heading of level top-1, and a
+// scenario's texts open with # headings of their own.
+func Demote(md string, top int) string {
+	high := 7
+	headings(md, func(_ int, level int, line string) string {
+		high = min(high, level)
+		return line
+	})
+	if high >= top {
+		return md
+	}
+	return headings(md, func(_ int, level int, line string) string {
+		m := atxHeading.FindStringSubmatch(line)
+		return m[1] + strings.Repeat("#", min(6, level+top-high)) + line[len(m[1])+level:]
+	})
+}
+
+// dropTitle removes the heading a text opens with when it says the step's
+// title: the lab page shows the title above the text already.
+func dropTitle(md, title string) string {
+	rest := strings.TrimLeft(md, "\r\n\t ")
+	line, after, _ := strings.Cut(rest, "\n")
+	if heading(line) == "" || !strings.EqualFold(heading(line), strings.TrimSpace(title)) {
+		return md
+	}
+	return strings.TrimLeft(after, "\r\n")
+}

@@ -147,3 +147,32 @@ func TestMatchAssets(t *testing.T) {
 		}
 	}
 }
+
+func TestDemote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"# A\n\ntext\n\n## B\n", "#### A\n\ntext\n\n##### B\n"},
+		{"### Done\n", "#### Done\n"},
+		{"#### Already\n##### low\n", "#### Already\n##### low\n"},
+		{"# A\n###### six\n", "#### A\n###### six\n"}, // capped at 6
+		{"# A\n```\n# a comment\n```{{exec}}\n## B\n", "#### A\n```\n# a comment\n```{{exec}}\n##### B\n"},
+		{"#hashtag and #!/bin/sh\n    # indented code\n", "#hashtag and #!/bin/sh\n    # indented code\n"},
+		{"", ""},
+	} {
+		if got := Demote(tc.in, 4); got != tc.want {
+			t.Errorf("Demote(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDropTitle(t *testing.T) {
+	for _, tc := range []struct{ in, title, want string }{
+		{"# Step 1: Logs\n\nLook.\n", "Step 1: Logs", "Look.\n"},
+		{"\n## **make a folder**\nMake it.\n", "Make a folder", "Make it.\n"},
+		{"# Welcome\n\nHi.\n", "Step 1", "# Welcome\n\nHi.\n"},
+		{"Text first.\n# Step 1\n", "Step 1", "Text first.\n# Step 1\n"},
+	} {
+		if got := dropTitle(tc.in, tc.title); got != tc.want {
+			t.Errorf("dropTitle(%q, %q) = %q, want %q", tc.in, tc.title, got, tc.want)
+		}
+	}
+}
