@@ -53,8 +53,8 @@ func TestKillercodaInBrowser(t *testing.T) {
 	if !strings.Contains(text, "Make the folder /root/work") {
 		t.Errorf("the zh page does not show the English step text; it shows:\n%s", text)
 	}
-	if lang := get(t, ctx, chromedp.Evaluate[string](`document.querySelector("#step-make-a-folder .step-text").lang`)); lang != "en" {
-		t.Errorf("the English text on the zh page has lang %q", lang)
+	if lang := get(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#lab-title, #step-make-a-folder h3, #step-make-a-folder .step-text")].map(e => e.lang).join()`)); lang != "en,en,en" {
+		t.Errorf("the English title, step title and text on the zh page have lang %q, want en each", lang)
 	}
 	// The scenario's image, copied beside the steps, is served with the page.
 	status := get(t, ctx, chromedp.Evaluate[int](`fetch(document.querySelector("#step-make-a-folder img").src).then(r => r.status)`, chromedp.EvalAwaitPromise))
