@@ -267,9 +267,9 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 	}
 	s.notifyLocked(e)
 	s.mu.Unlock()
-	if err != nil {
-		s.admitQueue()
-	}
+	// Failed, its capacity is free; ready, it no longer starts: a resource
+	// admission staggering setups lets the next one in.
+	s.admitQueue()
 }
 
 // save stores a session, not bound to any caller's context.
