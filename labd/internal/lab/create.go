@@ -281,6 +281,7 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 	// Failed, its capacity is free; ready, it no longer starts: a resource
 	// admission staggering setups lets the next one in.
 	s.admitQueue()
+	s.refill()
 }
 
 // save stores a session, not bound to any caller's context.

@@ -70,6 +70,10 @@ func (a *ResourceAdmission) Why(def *Definition, u Usage) Shortage {
 	if a.Next != nil && !a.Next.Admit(def, u) {
 		return ShortCount
 	}
+	return a.hostWhy(def, u)
+}
+
+func (a *ResourceAdmission) hostWhy(def *Definition, u Usage) Shortage {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	h, err := a.Host.Resources(ctx)
@@ -140,4 +144,23 @@ func (s *Service) Committed() (memory, aio int64) {
 		}
 	}
 	return memory, aio
+}
+
+// HostAdmission is an Admission that can also say whether the host alone
+// (not the count) lets an environment start: warm-pool environments a
+// class reserved skip the count, not the host.
+type HostAdmission interface {
+	AdmitHost(def *Definition, u Usage) bool
+}
+
+// AdmitHost implements HostAdmission.
+func (a *ResourceAdmission) AdmitHost(def *Definition, u Usage) bool {
+	return a.hostWhy(def, u) == ShortNone
+}
+
+// hostAdmitsLocked: whether the host lets one more environment of def start
+// (true without a HostAdmission).
+func (s *Service) hostAdmitsLocked(def *Definition) bool {
+	ha, ok := s.cfg.Admission.(HostAdmission)
+	return !ok || ha.AdmitHost(def, s.usageLocked())
 }

@@ -59,3 +59,16 @@ func TestResourceAdmission(t *testing.T) {
 		})
 	}
 }
+
+// A class's reserved warm-pool environments skip the count, not the host.
+func TestResourceAdmissionHostOnly(t *testing.T) {
+	ceph := &Definition{ID: "ceph", Resources: Resources{Memory: 512 << 20, StartCPUs: 1, AIO: 768}}
+	roomy := HostResources{MemTotal: 24 << 30, MemAvailable: 20 << 30, AIOInUse: 4096, AIOMax: 65536, CPUs: 2}
+	a := &ResourceAdmission{Next: CountAdmission{Max: 1}, Host: fakeHost{h: roomy}}
+	if a.Admit(ceph, Usage{Environments: 1}) || !a.AdmitHost(ceph, Usage{Environments: 1}) {
+		t.Error("the count decides Admit, not AdmitHost")
+	}
+	if a.AdmitHost(ceph, Usage{Starting: []*Definition{ceph, ceph, ceph}}) {
+		t.Error("AdmitHost lets a fourth Ceph setup start on 2 cores")
+	}
+}
