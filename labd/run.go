@@ -25,6 +25,7 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/class"
 	"github.com/xsky-academy/academy/labd/internal/docker"
 	"github.com/xsky-academy/academy/labd/internal/exam"
+	"github.com/xsky-academy/academy/labd/internal/host"
 	"github.com/xsky-academy/academy/labd/internal/lab"
 	"github.com/xsky-academy/academy/labd/internal/local"
 	"github.com/xsky-academy/academy/labd/internal/proxy"
@@ -310,6 +311,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, err := terms.SetRetention(cfg.RecKeep, cfg.RecMax); err != nil {
 		log.Warn("prune recordings", "err", err)
 	}
+	// Admission by count and by what the host has left (memory, kernel AIO
+	// slots, cores for setups): a lab that would fail or slow the others
+	// waits in line.
+	procs := host.Proc{}
+	admit := &lab.ResourceAdmission{Next: lab.CountAdmission{Max: cfg.MaxSessions}, Host: procs, Log: log}
 	svc = lab.NewService(lab.Config{
 		MaxPerUser: cfg.MaxPerUser, MaxSessions: cfg.MaxSessions, WarmPool: cfg.WarmPool,
 		ReapEvery: cfg.ReapEvery, Log: log, Metrics: api.NewMetrics(reg),
@@ -317,7 +323,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			terms.EndSession(session)
 			ports.EndSession(session)
 		},
+		Admission: admit,
 	}, catalog, rt, db)
+	reg.MustRegister(api.ResourceCollector{Labs: svc, Host: procs})
 	// Recovery runs in the background: labd listens at once, /readyz says
 	// "sessions" unavailable until the previous labd's are adopted.
 	if err := svc.Start(ctx); err != nil {

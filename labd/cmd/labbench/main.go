@@ -41,7 +41,7 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site,cert,proxy (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,ceph20,site,cert,proxy (default all)")
 )
 
 func main() {
@@ -136,6 +136,11 @@ func bench() error {
 	}
 	if want("ceph") {
 		if err := cephLabs(bin, tmp, instance, cli); err != nil {
+			return err
+		}
+	}
+	if want("ceph20") {
+		if err := cephClassFigures(bin, tmp, instance, cli); err != nil {
 			return err
 		}
 	}

@@ -84,11 +84,20 @@ type sessionView struct {
 	Ports []portView `json:"ports,omitempty"`
 	// Queue is the place in line of a queued session.
 	Queue *queueView `json:"queue,omitempty"`
+	// Notice: the host broke the setup; what happens next, in both languages.
+	Notice *noticeView `json:"notice,omitempty"`
 	// Pool marks an unclaimed warm-pool session (admins see them).
 	Pool bool `json:"pool,omitempty"`
 	// EnvironmentLeft: ended, but its environment is still being removed
 	// (it holds capacity until then).
 	EnvironmentLeft bool `json:"environment_left,omitempty"`
+}
+
+type noticeView struct {
+	Cause    string `json:"cause"` // aio, memory, pids
+	ZH       string `json:"zh"`
+	EN       string `json:"en"`
+	Retrying bool   `json:"retrying"`
 }
 
 type queueView struct {
@@ -109,6 +118,9 @@ func (s *Server) newSessionView(sess *lab.Session) sessionView {
 	}
 	if q := sess.Queue; q != nil {
 		v.Queue = &queueView{Position: q.Position, EstimateSeconds: int64(math.Ceil(q.Estimate.Seconds()))}
+	}
+	if n := sess.Notice; n != nil {
+		v.Notice = &noticeView{Cause: string(n.Cause), ZH: n.ZH, EN: n.EN, Retrying: n.Retrying}
 	}
 	def, ok := s.Labs.Catalog().Lab(sess.Lab)
 	if !ok {

@@ -21,6 +21,9 @@ type Usage struct {
 	Reserved int
 	// ByLab counts Environments by lab.
 	ByLab map[string]int
+	// Starting are the labs of the environments being provisioned now, one
+	// entry each: what they will take of the host is not taken yet.
+	Starting []*Definition
 }
 
 // CountAdmission admits while fewer than Max environments exist or are

@@ -228,8 +228,19 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 		return
 	}
 	if err != nil {
+		raw := err
+		var retry bool
+		if retry, err = s.retryLocked(e, err, envLeft); retry {
+			snap := snapshot(e.s)
+			s.notifyLocked(e)
+			s.mu.Unlock()
+			s.save(snap)
+			s.log.Warn("setup failed for the host's sake; queued to retry", "session", id, "lab", def.ID, "cause", e.s.Notice.Cause, "err", raw)
+			s.admitQueue()
+			return
+		}
 		e.s.State, e.s.Reason, e.s.Ended = Failed, err.Error(), now
-		s.log.Error("session failed", "session", id, "lab", def.ID, "err", err)
+		s.log.Error("session failed", "session", id, "lab", def.ID, "err", raw)
 		if envLeft {
 			e.s.EnvLeft = true
 			s.doomLocked(e.s, now)
@@ -239,7 +250,7 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 		if e.s.Owner != "" && e.s.Ready.IsZero() {
 			e.s.Expires = now.Add(def.TimeLimit.D())
 		}
-		e.s.State, e.s.Nodes, e.s.Ready = Ready, env.Nodes, now
+		e.s.State, e.s.Nodes, e.s.Ready, e.s.Notice = Ready, env.Nodes, now, nil
 		e.s.Activity = now
 		s.log.Info("session ready", "session", id, "lab", def.ID, "took", took.Round(time.Millisecond))
 	}
@@ -267,9 +278,10 @@ func (s *Service) provision(ctx context.Context, e *entry, def *Definition, clea
 	}
 	s.notifyLocked(e)
 	s.mu.Unlock()
-	if err != nil {
-		s.admitQueue()
-	}
+	// Failed, its capacity is free; ready, it no longer starts: a resource
+	// admission staggering setups lets the next one in.
+	s.admitQueue()
+	s.refill()
 }
 
 // save stores a session, not bound to any caller's context.
@@ -303,8 +315,8 @@ func (s *Service) setup(ctx context.Context, id string, def *Definition) error {
 				case res.TimedOut:
 					errs[i] = fmt.Errorf("setup %s on %s did not finish within %s", st.Script, node, st.Timeout)
 				case res.ExitCode != 0:
-					errs[i] = fmt.Errorf("setup %s on %s failed with exit code %d: %s",
-						st.Script, node, res.ExitCode, lastLines(string(res.Output), 5))
+					errs[i] = fmt.Errorf("setup %s on %s failed with exit code %d: %s%s",
+						st.Script, node, res.ExitCode, lastLines(string(res.Output), 5), hostHint(res.Output))
 				}
 			})
 		}

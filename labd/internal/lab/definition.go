@@ -29,14 +29,30 @@ type Definition struct {
 	// are languages whose texts are copies of it (an imported lab's).
 	SourceLang   string   `field:"source_lang"`
 	Untranslated []string `field:"untranslated"`
-	File         string   `field:"-"` // path of lab.yaml
-	Dir          string   `field:"-"` // the lab's folder
+	// Resources is what one environment of the lab costs the host, for
+	// admission (admission.go).
+	Resources Resources `field:"resources"`
+	File      string    `field:"-"` // path of lab.yaml
+	Dir       string    `field:"-"` // the lab's folder
 	// Warnings are what validate reports without rejecting the lab.
 	Warnings FieldErrors `field:"-"`
 }
 
 // Languages are the languages of a lab's texts.
 var Languages = []string{"zh", "en"}
+
+// Resources is what one environment of a lab costs the host: admission
+// starts another only when the host has it left.
+type Resources struct {
+	// Memory it uses once settled; default the sum of its nodes' memory.
+	Memory Size `field:"memory"`
+	// StartCPUs is how many cores its setup keeps busy; setups are
+	// staggered so those running at once fit the host's cores. 0: not counted.
+	StartCPUs float64 `field:"start_cpus"`
+	// AIO is how many kernel AIO slots (fs.aio-nr) it holds: a Ceph
+	// BlueStore OSD takes two contexts of bdev_aio_max_queue_depth.
+	AIO int64 `field:"aio"`
+}
 
 // Node is one container of a lab environment.
 type Node struct {

@@ -156,6 +156,7 @@ func (v *validator) validate(d *Definition) {
 	if len(d.Nodes) == 0 {
 		v.Fail("nodes", "a lab needs at least one node")
 	}
+	defer v.resources(d)
 	if len(d.Nodes) > MaxNodes {
 		v.Fail("nodes", "at most %d nodes, found %d", MaxNodes, len(d.Nodes))
 	}
@@ -445,4 +446,23 @@ func (v *validator) script(path, name string) string {
 		v.Fail(path, "script %s is larger than 100 KiB", name)
 	}
 	return string(data)
+}
+
+// resources checks the declared costs and fills in the default memory
+// (after the nodes have their defaults).
+func (v *validator) resources(d *Definition) {
+	r := &d.Resources
+	if r.Memory == 0 {
+		for _, n := range d.Nodes {
+			r.Memory += n.Memory
+		}
+	} else if r.Memory < 1<<20 || r.Memory > 1<<40 {
+		v.Fail("resources.memory", "want between 1Mi and 1Ti, found %s", r.Memory)
+	}
+	if r.StartCPUs < 0 || r.StartCPUs > 64 || math.IsNaN(r.StartCPUs) {
+		v.Fail("resources.start_cpus", "want between 0 and 64, found %v", r.StartCPUs)
+	}
+	if r.AIO < 0 || r.AIO > 1<<24 {
+		v.Fail("resources.aio", "want between 0 and 16777216 kernel AIO slots, found %d", r.AIO)
+	}
 }

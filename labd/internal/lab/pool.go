@@ -37,7 +37,7 @@ func (s *Service) refill() {
 		if len(s.queue) > 0 {
 			want = min(want, s.reservedUnclaimedLocked(labID, now))
 		}
-		for len(s.pool[labID])+s.filling[labID] < want && s.usedLocked() < s.cfg.MaxSessions {
+		for len(s.pool[labID])+s.filling[labID] < want && s.usedLocked() < s.cfg.MaxSessions && s.hostAdmitsLocked(def) {
 			e := s.newEntryLocked(def, "", now)
 			s.filling[labID]++
 			jobs = append(jobs, job{e, def})

@@ -27,6 +27,9 @@ func (s *Service) usageLocked() Usage {
 		if e.s.State != Queued {
 			u.ByLab[e.s.Lab]++
 		}
+		if def, ok := s.catalog.Lab(e.s.Lab); ok && e.s.State == Provisioning {
+			u.Starting = append(u.Starting, def)
+		}
 	}
 	for _, d := range s.doomed {
 		if d.s != nil {

@@ -116,6 +116,8 @@ type entry struct {
 	// entered holds the steps entered in this environment (step -> the
 	// page has had its foreground); nil until made or read from the store.
 	entered map[string]bool
+	// retried: provisioning failed once for the host's sake and was queued again.
+	retried bool
 }
 
 // NewService returns a service; call Start before use and Close after.

@@ -47,6 +47,9 @@ type Session struct {
 	EnvLeft bool
 	// Queue is the session's place in line while it is queued (not stored).
 	Queue *Place
+	// Notice tells the trainee why a setup failed for the host's sake and
+	// what happens next (not stored).
+	Notice *Notice
 }
 
 // Place is a queued session's place in line.
