@@ -244,7 +244,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
-		sess, err = s.Labs.Wait(ctx, a, id)
+		sess, err = s.Labs.WaitChange(ctx, a, id)
 	} else {
 		sess, err = s.Labs.Session(r.Context(), a, id)
 	}

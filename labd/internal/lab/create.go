@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -77,21 +76,28 @@ func (s *Service) Create(ctx context.Context, owner, labID string) (sess *Sessio
 	}
 	if !admitted {
 		e.s.State = Queued
-		s.queue = append(s.queue, e.s.ID)
 	}
-	snap := s.viewLocked(e)
+	snap := snapshot(e.s)
 	s.mu.Unlock()
 
+	// Stored before it joins the line: once in line it may start, and a
+	// save of this older state after its start would overwrite a newer one.
 	if err := s.store.SaveSession(ctx, snap); err != nil {
 		s.mu.Lock()
 		delete(s.live, snap.ID)
-		s.queue = slices.DeleteFunc(s.queue, func(x string) bool { return x == snap.ID })
 		s.mu.Unlock()
 		return nil, false, fmt.Errorf("save session: %w", err)
 	}
 	if snap.State == Queued {
-		s.log.Info("session queued", "session", snap.ID, "lab", labID, "owner", owner, "position", snap.Queue.Position)
-		return snap, true, nil
+		s.mu.Lock()
+		s.queue = append(s.queue, e.s.ID)
+		view := s.viewLocked(e)
+		s.mu.Unlock()
+		s.log.Info("session queued", "session", snap.ID, "lab", labID, "owner", owner)
+		// Recovery, or a session that ended, may have let the line move
+		// while this one was being stored.
+		s.admitQueue()
+		return view, true, nil
 	}
 	s.log.Info("session created", "session", snap.ID, "lab", labID, "owner", owner)
 	s.startProvision(e, def, false)

@@ -190,7 +190,11 @@ func TestEnterFirstStepFailsTheSession(t *testing.T) {
 	s, _, _ := svc.Create(ctx, "alice", "entering")
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	s, _ = svc.Wait(wctx, alice, s.ID)
+	for s.State == lab.Queued || s.State == lab.Provisioning { // Wait returns on each change
+		if s, err = svc.Wait(wctx, alice, s.ID); err != nil || wctx.Err() != nil {
+			t.Fatalf("waiting: %v %v", err, wctx.Err())
+		}
+	}
 	if s.State != lab.Failed || rt.Count() != 0 {
 		t.Errorf("a failing first on_enter: session %s %q, %d environments left", s.State, s.Reason, rt.Count())
 	}

@@ -306,10 +306,28 @@ func (s *Service) Session(ctx context.Context, a Actor, id string) (*Session, er
 	return sess, err
 }
 
-// Wait returns the session once it is neither queued nor provisioning, when
-// it changes state, or when ctx ends (then with its current state and no
-// error).
+// Wait returns the session once it is neither queued nor provisioning, or
+// when ctx ends (then with its current state and no error).
 func (s *Service) Wait(ctx context.Context, a Actor, id string) (*Session, error) {
+	for {
+		sess, err := s.WaitChange(ctx, a, id)
+		if err != nil || ctx.Err() != nil || (sess.State != Queued && sess.State != Provisioning) {
+			return sess, err
+		}
+		s.mu.Lock()
+		_, live := s.live[id]
+		s.mu.Unlock()
+		if !live { // only the store's word is left: nothing more will change
+			return sess, nil
+		}
+	}
+}
+
+// WaitChange returns the session once it is neither queued nor
+// provisioning, when it changes state or place in line, or when ctx ends
+// (then with its current state and no error): the long poll of a lab page
+// that shows the line moving.
+func (s *Service) WaitChange(ctx context.Context, a Actor, id string) (*Session, error) {
 	e, sess, err := s.visible(ctx, a, id)
 	if err != nil || e == nil || (sess.State != Provisioning && sess.State != Queued) {
 		return sess, err
