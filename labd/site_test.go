@@ -85,6 +85,13 @@ func TestSiteLanguageSwitch(t *testing.T) {
 		if lang := get(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != wantLang {
 			t.Errorf("%s: html lang %q, want %q", want, lang, wantLang)
 		}
+		// The search page runs q at once: let it finish before the server
+		// closes, or its Pagefind fetches fail in the console.
+		if strings.Contains(want, "/search/") {
+			if s, err := waitSearch(ctx, "pool", "/zh/kb/pool-no-redundancy/"); err != nil {
+				t.Errorf("%s: %v (the page shows %+v)", want, err, s)
+			}
+		}
 	}
 }
 
