@@ -12,7 +12,7 @@ func TestSessionRoundTrip(t *testing.T) { forEachDB(t, testSessionRoundTrip) }
 
 func testSessionRoundTrip(t *testing.T, dsn string) {
 	ctx := context.Background()
-		db, err := Open(ctx, dsn)
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
