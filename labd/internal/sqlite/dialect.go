@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -118,7 +119,7 @@ func (h *handle) q(query string) string {
 }
 
 func (h *handle) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return h.DB.ExecContext(ctx, h.q(query), args...)
+	return h.DB.ExecContext(ctx, h.q(query), h.text(args)...)
 }
 
 func (h *handle) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -164,7 +165,7 @@ type txn struct {
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, t.h.q(query), args...)
+	return t.Tx.ExecContext(ctx, t.h.q(query), t.h.text(args)...)
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -173,6 +174,27 @@ func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.Tx.QueryRowContext(ctx, t.h.q(query), args...)
+}
+
+// text makes the strings among args storable. SQLite's TEXT takes any
+// bytes; PostgreSQL's refuses NUL and invalid UTF-8, which a check's output
+// (a command's) may hold: those become U+FFFD rather than lose the row.
+func (h *handle) text(args []any) []any {
+	if h.dialect == sqliteDialect {
+		return args
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+				args[i] = pgText(s)
+			}
+		}
+	}
+	return args
+}
+
+func pgText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // uniqueViolation reports whether err is the violation of one UNIQUE
