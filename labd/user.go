@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
-	"github.com/xsky-academy/academy/labd/internal/sqlite"
 )
 
 const userUsage = `Usage:
@@ -48,6 +46,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		data = "./data"
 	}
 	fs.StringVar(&data, "data", data, "data folder holding labd.db ($LABD_DATA)")
+	dbURL := dbFlag(fs, getenv)
 	var email, name, role *string
 	var fromStdin *bool
 	switch sub {
@@ -104,7 +103,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(data, "labd.db"))
+	db, err := openDB(ctx, *dbURL, data)
 	if err != nil {
 		return err
 	}
