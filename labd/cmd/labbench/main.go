@@ -41,7 +41,7 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site,cert (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,site,cert,db (default all)")
 )
 
 func main() {
@@ -146,6 +146,11 @@ func bench() error {
 		// A stopped labd leaves its pool for the next one to adopt; the bench has no next one.
 		removeInstance(instance + "w")
 		if err != nil {
+			return err
+		}
+	}
+	if want("db") {
+		if err := dbFigures(bin, tmp, instance); err != nil {
 			return err
 		}
 	}
