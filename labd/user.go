@@ -27,12 +27,13 @@ const userUsage = `Usage:
   labd user activate   --email E   let a deactivated user sign in again
   labd user delete     --email E   remove their e-mail, name, password, sign-ins and
                                    invitations; certificates stay valid
-Each takes --data DIR (default ./data, $LABD_DATA). Without --password-stdin the
-password is asked on the terminal, twice, without echo.
+Each takes --data DIR (default ./data, $LABD_DATA) and --db URL (default $LABD_DB;
+empty: DIR/labd.db). Without --password-stdin the password is asked on the
+terminal, twice, without echo.
 `
 
-// userCmd manages accounts in the data folder's database; it works beside a
-// running labd (SQLite in WAL mode).
+// userCmd manages accounts in labd's database (--db, or the data folder's
+// SQLite file); it works beside a running labd.
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, userUsage)
