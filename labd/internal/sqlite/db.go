@@ -148,6 +148,19 @@ func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 	return version, nil
 }
 
+// txSchemaVersion reads the schema version inside tx.
+func (db *DB) txSchemaVersion(ctx context.Context, tx *txn) (int, error) {
+	var version int
+	q := "PRAGMA user_version"
+	if db.db.dialect == postgresDialect {
+		q = `SELECT COALESCE(MAX(version), 0) FROM schema_version`
+	}
+	if err := tx.Tx.QueryRowContext(ctx, q).Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return version, nil
+}
+
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations newer than the database's schema version.
 func (db *DB) migrate(ctx context.Context) error {
@@ -178,6 +191,15 @@ func (db *DB) migrate(ctx context.Context) error {
 		tx, err := db.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
+		}
+		// Another process may have applied it meanwhile (two labd starting on
+		// a new SQLite file): the transaction holds the write lock, so look again.
+		if now, err := db.txSchemaVersion(ctx, tx); err != nil || now >= m.n {
+			tx.Rollback()
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		if _, err := tx.Tx.ExecContext(ctx, m.body); err != nil {
 			tx.Rollback()
