@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,23 +98,18 @@ func identChar(c byte) bool {
 }
 
 // handle is the *sql.DB the store uses, rewriting its queries for the
-// dialect (each query once: the rewrites are cached).
+// dialect. The rewrite is a single pass over the text (about a microsecond);
+// it is not cached, since queries with IN lists and limits vary without bound.
 type handle struct {
 	*sql.DB
 	dialect dialect
-	queries sync.Map // SQLite spelling -> PostgreSQL spelling
 }
 
 func (h *handle) q(query string) string {
 	if h.dialect == sqliteDialect {
 		return query
 	}
-	if r, ok := h.queries.Load(query); ok {
-		return r.(string)
-	}
-	r := rebind(query)
-	h.queries.Store(query, r)
-	return r
+	return rebind(query)
 }
 
 func (h *handle) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
