@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: help run test test-short build images docker site chromium deps bench validate clean
+.PHONY: help run test test-short build images docker site chromium deps bench validate clean postgres postgres-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -28,6 +28,12 @@ chromium: ## install Debian's Chromium and a CJK font for the browser tests, whe
 deps: ## install what labd needs besides Go: the certificate PDF fonts; poppler-utils for the PDF tests
 	@scripts/deps.sh
 
+postgres: ## start the project's own PostgreSQL in data/pg (installs Debian's postgresql if missing); prints LABD_DB=
+	@scripts/postgres.sh
+
+postgres-down: ## stop the project's PostgreSQL (its data stays in data/pg)
+	@scripts/postgres.sh down
+
 validate: ## check every lab file and certification program
 	$(GO) run ./labd validate labs
 
@@ -44,7 +50,9 @@ test: images site chromium deps ## every test: unit, real Docker, the browser, e
 	cd labd/internal/certificate/testdata/jose && npm ci --no-audit --no-fund --loglevel=error
 	$(GO) vet ./labd/...
 	$(GO) run ./labd validate labs
-	$(GO) test -count=1 -p 1 -timeout 75m ./labd/...
+	@# The store's tests run on SQLite and on the project's own PostgreSQL (make postgres).
+	db=$$(scripts/postgres.sh | tail -n 1) && [[ $$db == LABD_DB=postgres://* ]] && export LABD_TEST_DB=$${db#LABD_DB=} && \
+		$(GO) test -count=1 -p 1 -timeout 75m ./labd/...
 
 test-short: ## the quick loop: no Docker
 	$(GO) test -short ./labd/...

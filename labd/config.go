@@ -16,6 +16,7 @@ import (
 type config struct {
 	Addr        string
 	Data        string
+	DB          string // a postgres:// URL; empty: the SQLite file in Data
 	Labs        string
 	Certs       string
 	Site        string
@@ -52,6 +53,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	str(&c.Addr, "addr", "LABD_ADDR", ":8080", "listen address")
 	str(&c.Data, "data", "LABD_DATA", "./data", "data folder: database and keys")
+	str(&c.DB, "db", "LABD_DB", "", "the database: a postgres://... URL, or empty for the SQLite file labd.db in the data folder")
 	str(&c.Labs, "labs", "LABD_LABS", "./labs", "lab definitions")
 	str(&c.Certs, "certs", "LABD_CERTS", "./certs", "certification programs")
 	str(&c.Site, "site", "LABD_SITE", "./site/public", "the built site, served at /")

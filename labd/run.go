@@ -42,6 +42,8 @@ Usage:
   labd user      add|list|passwd|role|deactivate|activate|delete ...  manage accounts (labd user help)
   labd cert      verify FILE.jwt [--jwks FILE] [--status FILE] [--issuer URL]   offline check
   labd keys      rotate|list [--data ./data]   certificate signing keys
+  labd migrate   [--db URL] [--data ./data]   bring the database's schema up to date (serve does at start)
+  labd db        copy --from sqlite:PATH --to postgres://...   move an installation's data to a new database
   labd import    killercoda SRC [--id ID] [--out labs/ID] [--force] [--lang zh]   convert scenarios into labs
 `
 
@@ -69,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = certCmd(args[1:], getenv, stdout, stderr)
 	case "keys":
 		err = keysCmd(args[1:], getenv, stdout, stderr)
+	case "migrate":
+		err = migrateCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "db":
+		err = dbCmd(ctx, args[1:], stdout, stderr)
 	case "import":
 		err = importCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -236,7 +242,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "labd.db"))
+	db, err := openDB(ctx, cfg.DB, cfg.Data)
 	if err != nil {
 		return err
 	}

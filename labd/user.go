@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
-	"github.com/xsky-academy/academy/labd/internal/sqlite"
 )
 
 const userUsage = `Usage:
@@ -29,12 +27,13 @@ const userUsage = `Usage:
   labd user activate   --email E   let a deactivated user sign in again
   labd user delete     --email E   remove their e-mail, name, password, sign-ins and
                                    invitations; certificates stay valid
-Each takes --data DIR (default ./data, $LABD_DATA). Without --password-stdin the
-password is asked on the terminal, twice, without echo.
+Each takes --data DIR (default ./data, $LABD_DATA) and --db URL (default $LABD_DB;
+empty: DIR/labd.db). Without --password-stdin the password is asked on the
+terminal, twice, without echo.
 `
 
-// userCmd manages accounts in the data folder's database; it works beside a
-// running labd (SQLite in WAL mode).
+// userCmd manages accounts in labd's database (--db, or the data folder's
+// SQLite file); it works beside a running labd.
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, userUsage)
@@ -48,6 +47,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		data = "./data"
 	}
 	fs.StringVar(&data, "data", data, "data folder holding labd.db ($LABD_DATA)")
+	dbURL := dbFlag(fs, getenv)
 	var email, name, role *string
 	var fromStdin *bool
 	switch sub {
@@ -104,7 +104,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(data, "labd.db"))
+	db, err := openDB(ctx, *dbURL, data)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ var (
 	checks   = flag.Int("checks", 50, "checks measured")
 	crowd    = flag.Int("crowd", 100, "sessions started at once")
 	cycles   = flag.Int("cycles", 300, "create/destroy cycles of the leak test")
-	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,ceph20,site,cert,proxy (default all)")
+	only     = flag.String("only", "", "comma-separated parts to run: cold,warm,check,crowd,leak,term,ceph,ceph20,site,cert,proxy,db (default all)")
 )
 
 func main() {
@@ -160,6 +160,11 @@ func bench() error {
 	}
 	if want("proxy") {
 		if err := proxyFigures(tmp, instance, cli, bin); err != nil {
+			return err
+		}
+	}
+	if want("db") {
+		if err := dbFigures(bin, tmp, instance); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
@@ -39,7 +38,7 @@ func oneAccount(row *sql.Row) (*auth.Account, error) {
 func (db *DB) CreateAccount(ctx context.Context, a *auth.Account) error {
 	_, err := db.db.ExecContext(ctx, `INSERT INTO users (`+accountColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Email, a.Name, string(a.Role), a.PasswordHash, ms(a.Created), ms(a.Disabled), ms(a.Deleted))
-	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: users.email") {
+	if db.db.uniqueViolation(err, "users.email", "users_email_key") {
 		return auth.Errorf(auth.EConflict, "a user with e-mail %s already exists", a.Email)
 	}
 	if err != nil {

@@ -3,16 +3,17 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/auth"
 )
 
-func TestAccountStore(t *testing.T) {
+func TestAccountStore(t *testing.T) { forEachDB(t, testAccountStore) }
+
+func testAccountStore(t *testing.T, dsn string) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "labd.db"))
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

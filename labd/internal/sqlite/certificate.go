@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/certificate"
@@ -54,14 +53,14 @@ const (
 	querySubject       = `SELECT subject_id FROM certificate_subjects WHERE user_id = ?`
 )
 
-// querier is a *sql.DB or a *sql.Tx.
+// querier is a *sql.DB or a *txn.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // txStmt is a prepared statement in tx, or in the database when tx is nil.
-func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+func (db *DB) txStmt(ctx context.Context, tx *txn, query string) (*sql.Stmt, error) {
 	s, err := db.stmt(ctx, query)
 	if err != nil || tx == nil {
 		return s, err
@@ -69,7 +68,7 @@ func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 	return tx.StmtContext(ctx, s), nil
 }
 
-func (db *DB) liveCertificate(ctx context.Context, tx *sql.Tx, program, user string, now time.Time) (*certificate.Certificate, error) {
+func (db *DB) liveCertificate(ctx context.Context, tx *txn, program, user string, now time.Time) (*certificate.Certificate, error) {
 	s, err := db.txStmt(ctx, tx, queryLive)
 	if err != nil {
 		return nil, err
@@ -83,7 +82,7 @@ func (db *DB) LiveCertificate(ctx context.Context, program, user string, now tim
 }
 
 // insertCertificate inserts c, and its user's subject id when the user has none.
-func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.Certificate) error {
+func (db *DB) insertCertificate(ctx context.Context, tx *txn, c *certificate.Certificate) error {
 	sub, err := db.txStmt(ctx, tx, queryInsertSubject)
 	if err != nil {
 		return err
@@ -109,7 +108,7 @@ func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.
 		c.Code, c.ID, c.Program, c.ProgramName.ZH, c.ProgramName.EN, c.UserID, c.SubjectID, c.HolderName,
 		ms(c.Issued), ms(c.Expires), c.KeyID, c.StatusList, c.StatusIndex, c.JWT, ms(c.Revoked), c.RevokeReason,
 		c.Supersedes, c.SupersededBy, c.ReissueOf, c.ReissueReason)
-	if err != nil && strings.Contains(err.Error(), "certificates.status_list, certificates.status_index") {
+	if db.db.uniqueViolation(err, "certificates.status_list, certificates.status_index", "certificates_status_list_status_index_key") {
 		return certificate.ErrIndexTaken
 	}
 	if err != nil {
@@ -118,7 +117,7 @@ func (db *DB) insertCertificate(ctx context.Context, tx *sql.Tx, c *certificate.
 	return nil
 }
 
-func (db *DB) latestCertificate(ctx context.Context, tx *sql.Tx, program, user string) (*certificate.Certificate, error) {
+func (db *DB) latestCertificate(ctx context.Context, tx *txn, program, user string) (*certificate.Certificate, error) {
 	s, err := db.txStmt(ctx, tx, queryLatest)
 	if err != nil {
 		return nil, err

@@ -89,7 +89,7 @@ func (db *DB) AddMembers(ctx context.Context, classID string, members []class.Me
 		_, err := tx.ExecContext(ctx, `INSERT INTO class_members (class, email, name, invited_at) VALUES (?, ?, ?, ?)`,
 			classID, m.Email, m.Name, ms(m.Invited))
 		if err != nil {
-			if isConstraint(err) {
+			if db.db.isConstraint(err) {
 				return lab.Errorf(lab.EConflict, "%s is already on the roster", m.Email)
 			}
 			return fmt.Errorf("add %s to class %s: %w", m.Email, classID, err)
@@ -116,13 +116,6 @@ func (db *DB) Members(ctx context.Context, classID string) ([]class.Member, erro
 		out = append(out, m)
 	}
 	return out, rows.Err()
-}
-
-// isConstraint reports a UNIQUE or PRIMARY KEY violation.
-func isConstraint(err error) bool {
-	var e interface{ Code() int }
-	// SQLITE_CONSTRAINT is 19; extended codes keep it in the low byte.
-	return errors.As(err, &e) && e.Code()&0xff == 19
 }
 
 // EndClass moves a class's end to at (a class ended early).

@@ -13,7 +13,7 @@ var _ lab.EnteredStore = (*DB)(nil)
 func (db *DB) SaveEntered(ctx context.Context, session, step string, opened bool) error {
 	_, err := db.db.ExecContext(ctx, `
 		INSERT INTO entered_steps (session, step, opened) VALUES (?, ?, ?)
-		ON CONFLICT (session, step) DO UPDATE SET opened = max(opened, excluded.opened)`,
+		ON CONFLICT (session, step) DO UPDATE SET opened = (entered_steps.opened OR excluded.opened)`,
 		session, step, opened)
 	if err != nil {
 		return fmt.Errorf("save entered step %s/%s: %w", session, step, err)

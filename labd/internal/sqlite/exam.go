@@ -103,7 +103,7 @@ func (db *DB) UpdateAttempts(ctx context.Context, user, examID string, fn func([
 func (db *DB) PassedSteps(ctx context.Context, user string) ([]exam.SessionSteps, error) {
 	rows, err := db.db.QueryContext(ctx, `
 		SELECT s.id, s.lab, r.step FROM sessions s JOIN step_results r ON r.session = s.id
-		WHERE s.owner = ? AND r.passed = 1 ORDER BY s.created_at, s.id`, user)
+		WHERE s.owner = ? AND r.passed ORDER BY s.created_at, s.id`, user)
 	if err != nil {
 		return nil, fmt.Errorf("read passed steps: %w", err)
 	}

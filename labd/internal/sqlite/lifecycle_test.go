@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,9 +10,11 @@ import (
 	"github.com/xsky-academy/academy/labd/internal/class"
 )
 
-func TestDeactivateAndDeleteAccount(t *testing.T) {
+func TestDeactivateAndDeleteAccount(t *testing.T) { forEachDB(t, testDeactivateAndDeleteAccount) }
+
+func testDeactivateAndDeleteAccount(t *testing.T, dsn string) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "labd.db"))
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

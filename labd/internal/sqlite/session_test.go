@@ -2,17 +2,17 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/xsky-academy/academy/labd/internal/lab"
 )
 
-func TestSessionRoundTrip(t *testing.T) {
+func TestSessionRoundTrip(t *testing.T) { forEachDB(t, testSessionRoundTrip) }
+
+func testSessionRoundTrip(t *testing.T, dsn string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "labd.db")
-	db, err := Open(ctx, path)
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestSessionRoundTrip(t *testing.T) {
 	db.Close()
 
 	// Reopening migrates nothing twice and finds everything.
-	db, err = Open(ctx, path)
+	db, err = Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +64,11 @@ func TestSessionRoundTrip(t *testing.T) {
 
 // Queued sessions are live (a restart keeps the line); a claimed
 // reservation and an environment left behind survive a round trip.
-func TestSessionQueueAndLeftovers(t *testing.T) {
+func TestSessionQueueAndLeftovers(t *testing.T) { forEachDB(t, testSessionQueueAndLeftovers) }
+
+func testSessionQueueAndLeftovers(t *testing.T, dsn string) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "labd.db"))
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
