@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 ADDR  ?= 127.0.0.1:8080
 
-.PHONY: help run test test-short build images docker site chromium deps bench validate clean
+.PHONY: help run test test-short test-kube build images docker site chromium deps bench validate clean k8s k8s-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -48,6 +48,18 @@ test: images site chromium deps ## every test: unit, real Docker, the browser, e
 
 test-short: ## the quick loop: no Docker
 	$(GO) test -short ./labd/...
+
+k8s: ## start a single-node Kubernetes 1.34 (built from Go modules the first time), print its exports
+	@scripts/k8s.sh up
+
+k8s-down: ## stop that cluster and remove its run state (the build stays for the next start)
+	@scripts/k8s.sh down
+
+# Not part of `make test` yet. The cluster is stopped on failure too; a cluster that
+# cannot start fails the target.
+test-kube: images ## the Kubernetes tests: k8s up, go test ./labd/internal/kube/, k8s down
+	@scripts/k8s.sh up && KUBECONFIG=$$(scripts/k8s.sh kubeconfig) $(GO) test -count=1 -timeout 10m ./labd/internal/kube/; \
+	rc=$$?; scripts/k8s.sh down; exit $$rc
 
 bench: images site chromium ## measure the figures of the issues against their baselines
 	cd scripts/lighthouse && npm ci --no-audit --no-fund --loglevel=error
