@@ -6,7 +6,7 @@ ADDR  ?= 127.0.0.1:8080
 .PHONY: help run test test-short test-kube build images docker site chromium deps bench validate clean k8s k8s-down
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 build: ## build labd into bin/
 	$(GO) build -o bin/labd ./labd

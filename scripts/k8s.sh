@@ -444,9 +444,9 @@ pids_in_cgroups() { find "/sys/fs/cgroup/pids/$CGROUP" -name cgroup.procs -exec 
 # shims of this containerd: their command line names its socket, which is ours alone.
 our_shims() {
   local f p
-  for f in /proc/[0-9]*/cmdline; do
+  for f in $(grep -lsaF -- "$SOCK" /proc/[0-9]*/cmdline); do
     p=${f#/proc/}; p=${p%/cmdline}
-    tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "-address $SOCK " && echo "$p"
+    case "$(tr '\0' ' ' 2>/dev/null <"$f")" in *containerd-shim*) echo "$p" ;; esac
   done
   true
 }
