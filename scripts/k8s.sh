@@ -332,12 +332,12 @@ EOF
 
 up() {
   mkdir -p "$STATE" "$LOGS"
-  if [ -d "$RUN" ]; then
-    if healthy 2>/dev/null; then
-      say "already running"
-      print_exports; return 0
-    fi
-    say "cleaning a stale run folder"
+  if [ -d "$RUN" ] && healthy 2>/dev/null; then
+    say "already running"
+    print_exports; return 0
+  fi
+  if leftovers; then
+    say "cleaning what a stopped or crashed cluster left"
     down_locked
   fi
   build
@@ -451,8 +451,12 @@ our_shims() {
   true
 }
 
+leftovers() {
+  [ -d "$RUN" ] || [ -e "/run/netns/$NS_NAME" ] || [ -d "/sys/fs/cgroup/pids/$CGROUP" ] || ip link show "$VETH-h" >/dev/null 2>&1
+}
+
 down_locked() {
-  [ -d "$RUN" ] || [ -e "/run/netns/$NS_NAME" ] || [ -d "/sys/fs/cgroup/pids/$CGROUP" ] || { say "not running"; return 0; }
+  leftovers || { say "not running"; return 0; }
   stop kube-router & stop kubelet & wait
   if [ -S "$SOCK" ] && alive containerd; then
     local ctr="ctr -a $SOCK -n k8s.io --timeout 10s" t c
