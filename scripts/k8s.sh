@@ -157,7 +157,7 @@ alive() { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; 
 # and hide the cgroup v1 mounts), in a session of its own so a Ctrl-C of make leaves it.
 start() {
   local n=$1; shift
-  setsid $NS "$@" >"$LOGS/$n.log" 2>&1 </dev/null &
+  setsid $NS "$@" >"$LOGS/$n.log" 2>&1 </dev/null 9>&- &  # 9: the lock, not theirs to hold
   echo $! >"$RUN/pids/$n.pid"
 }
 
