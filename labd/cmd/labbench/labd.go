@@ -29,7 +29,6 @@ type labd struct {
 	users    atomic.Int64
 }
 
-
 func startLabd(bin, data, instance string, args ...string) (*labd, error) {
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--labs", "labs",
 		"--site", "", "--instance", instance, "--log-level", "error"}, args...)...)
