@@ -18,8 +18,19 @@ bindir() {
 	done
 	return 1
 }
-as_pg() { runuser -u postgres -- "$@"; }
+as_pg() { (cd / && runuser -u postgres -- "$@"); } # from /: it may not enter the checkout
 
+# The cluster runs as the postgres user, who may not be able to reach a
+# checkout under a private folder (e.g. /root): then the data lives in a
+# folder of its own, named after the checkout, under /var/lib/academy-pg.
+usedir() {
+	if id postgres >/dev/null 2>&1 && ! as_pg test -x "$PWD" 2>/dev/null; then
+		dir=/var/lib/academy-pg/$(printf %s "$PWD" | sha256sum | cut -c1-12)
+		mkdir -p /var/lib/academy-pg
+	fi
+}
+
+usedir
 if [ "${1:-}" = down ]; then
 	if bin=$(bindir) && [ -f "$dir/PG_VERSION" ]; then
 		as_pg "$bin/pg_ctl" -D "$dir" -m fast -w -t 60 stop 2>/dev/null || true
@@ -44,6 +55,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+usedir # again: the postgres user exists only once the package is installed
 mkdir -p "$dir"
 chown postgres:postgres "$dir"
 chmod 700 "$dir"
@@ -72,7 +84,7 @@ if [ -f "$dir/postmaster.pid" ]; then
 	fi
 fi
 
-log=$PWD/data/pg.log
+log=$dir.log # beside the data: the postgres user writes it
 touch "$log" && chown postgres:postgres "$log"
 if ! as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
 	# -w -t: wait, bounded, until it accepts connections.
@@ -88,5 +100,5 @@ fi
 if [ "$(psql -c "SELECT 1 FROM pg_database WHERE datname = 'labd'")" != 1 ]; then
 	psql -c "CREATE DATABASE labd OWNER labd"
 fi
-echo "postgres: running on 127.0.0.1:$port (data $dir, log data/pg.log); stop with make postgres-down"
+echo "postgres: running on 127.0.0.1:$port (data $dir, log $log); stop with make postgres-down"
 echo "LABD_DB=$url"
