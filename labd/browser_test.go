@@ -115,7 +115,7 @@ func watchConsole(t *testing.T, ctx context.Context) context.Context {
 func (w *consoleWatch) report(m chromedp.ConsoleMessage) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.done || apiRefusal(m) {
+	if w.done || apiRefusal(m) || serverGone(m) {
 		return
 	}
 	where := m.URL
@@ -143,6 +143,15 @@ var apiStatus4xx = regexp.MustCompile(`^Failed to load resource: the server resp
 func apiRefusal(m chromedp.ConsoleMessage) bool {
 	u, err := url.Parse(m.URL)
 	return m.Source == "network" && err == nil && strings.HasPrefix(u.Path, "/api/") && apiStatus4xx.MatchString(m.Text)
+}
+
+// serverGone says whether m is a request refused because the test's labd
+// has stopped: the console is read after the test's servers shut down (its
+// cleanup was registered first), while a page may still poll, as the
+// lecturer console does every 5 s. A labd that dies mid-test fails the
+// test's own calls.
+func serverGone(m chromedp.ConsoleMessage) bool {
+	return m.Source == "network" && strings.Contains(m.Text, "net::ERR_CONNECTION_REFUSED")
 }
 
 // stop reports what the page logged up to now: a marker logged last comes

@@ -535,13 +535,13 @@ func TestBrokenCephClusterThenReset(t *testing.T) {
 	}
 	// The trainee deletes the pool: the check explains.
 	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "ceph osd pool rm xpool xpool --yes-i-really-really-mean-it"})
-	if r := l.check(t, tok, s.ID, "create-pool"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
+	if r := l.checkIn(t, tok, s.ID, "create-pool", "en"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
 		t.Errorf("after deleting the pool: %+v", r)
 	}
 	// The trainee stops the monitor: the check says what is wrong, in time.
 	l.rt.Exec(context.Background(), s.ID, "node1", lab.Command{Script: "pkill -x ceph-mon"})
 	start := time.Now()
-	r := l.check(t, tok, s.ID, "create-pool")
+	r := l.checkIn(t, tok, s.ID, "create-pool", "en")
 	if r.Passed || !strings.Contains(r.Output, "monitor") {
 		t.Errorf("with the monitor stopped: %+v", r)
 	}
@@ -557,7 +557,7 @@ func TestBrokenCephClusterThenReset(t *testing.T) {
 	if reset.State != "ready" || reset.Steps[0].Passed {
 		t.Fatalf("after reset: %+v", reset)
 	}
-	if r := l.check(t, tok, s.ID, "create-pool"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
+	if r := l.checkIn(t, tok, s.ID, "create-pool", "en"); r.Passed || !strings.Contains(r.Output, "no pool named xpool") {
 		t.Errorf("on the fresh cluster: %+v", r)
 	}
 }
