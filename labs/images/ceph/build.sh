@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# academy/ceph: academy/base plus Ceph 16.2.15 (Debian bookworm's packages)
+# academy/ceph: academy/base plus Ceph 16.2.15 (Debian bookworm's packages: the
+# daemons, the dashboard, cephfs-shell, s3cmd and the aws client)
 # and the node entrypoint. The base image's files are exported into a
 # folder, the packages installed there by chroot with this machine's apt
 # (nothing is pulled from a registry), and the result imported. 3-5 minutes;
@@ -50,7 +51,8 @@ mount -t proc proc "$root/proc"
 chroot "$root" apt-get update -q >/tmp/academy-ceph-apt.log 2>&1 ||
 	{ tail -20 /tmp/academy-ceph-apt.log >&2; exit 1; }
 chroot "$root" apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-unsafe-io \
-	ceph-mon ceph-mgr ceph-osd ceph-common radosgw uuid-runtime s3cmd python3-bcrypt \
+	ceph-mon ceph-mgr ceph-osd ceph-mds ceph-common radosgw uuid-runtime s3cmd awscli \
+	ceph-mgr-dashboard cephfs-shell python3-bcrypt \
 	>>/tmp/academy-ceph-apt.log 2>&1 || { tail -20 /tmp/academy-ceph-apt.log >&2; exit 1; }
 chroot "$root" apt-get clean
 umount "$root/proc"
